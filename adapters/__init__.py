@@ -1,0 +1,1 @@
+"""Edges to the outside world: Betfair stream and betting API, score feeds, simulated exchange."""

@@ -1,0 +1,105 @@
+"""The `courtside` command line: a thin dispatcher over per-package command modules.
+
+Command modules are named by dotted path and imported lazily, for two reasons: start-up stays fast
+(`courtside stream …` never pays for numba or ONNX Runtime), and `engine` keeps no static import of
+`adapters`, `replay` or `training` (DESIGN.md §2) — the CLI is the composition root that wires them.
+
+Each command module exposes ``register(parser)``, which adds its options (and sub-commands) and sets
+``handler`` defaults: a callable taking the parsed namespace and returning an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from engine import __version__
+from engine.logs import configure_logging
+
+# name -> (module, one-line help). Keep alphabetical.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "physics": ("engine.physics.cli", "tennis Markov model: price, calibrate, eval"),
+    "stream": ("adapters.betfair.cli", "Betfair stream files: books, loopback server"),
+    "corpus": ("replay.corpus.cli", "build the replay corpus from slam point-by-point data"),
+    "scores": ("adapters.scores.cli", "score-tick files: validate and inspect"),
+}
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; reported as one line with exit status 2."""
+
+
+class CourtsideArgumentParser(argparse.ArgumentParser):
+    """argparse with a one-line error message (exit 2) instead of a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _top_level_parser() -> CourtsideArgumentParser:
+    parser = CourtsideArgumentParser(
+        prog="courtside",
+        description="Tennis in-play pricing and trading engine for the Betfair Exchange.",
+    )
+    parser.add_argument("--version", action="version", version=f"courtside {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="minimum level of structured log lines (stderr)",
+    )
+    return parser
+
+
+def build_parser(command: str | None) -> CourtsideArgumentParser:
+    """Build the parser with every command listed but only `command`'s module imported."""
+    parser = _top_level_parser()
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=CourtsideArgumentParser
+    )
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        if name == command:
+            module = importlib.import_module(module_name)
+            module.register(sub)
+    return parser
+
+
+def _requested_command(argv: Sequence[str]) -> str | None:
+    for token in argv:
+        if token in COMMANDS:
+            return token
+        if not token.startswith("-"):
+            return None
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_requested_command(args_list))
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # argparse exits for --help/--version/errors
+        return int(exc.code or 0)
+
+    configure_logging(args.log_level)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return handler(args)
+    except (UsageError, ValueError, FileNotFoundError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        sys.stderr.write(f"courtside {args.command}: error: {message}\n")
+        return EXIT_USAGE

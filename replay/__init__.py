@@ -1,0 +1,1 @@
+"""Historical replay, the corpus builder and backtest reports."""

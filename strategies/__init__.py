@@ -1,0 +1,1 @@
+"""Trading strategies built on the engine's small strategy API."""
