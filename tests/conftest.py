@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import structlog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -19,3 +20,10 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _reset_structlog() -> None:
+    """`engine.cli.main()` binds structlog to the current stderr, which pytest closes after each
+    test; start every test from the defaults so a later log line never hits a closed file."""
+    structlog.reset_defaults()

@@ -1,0 +1,1 @@
+"""Score feeds: tick files, the provider WebSocket client and loopback server, Betfair scores."""
