@@ -41,6 +41,25 @@ def redact_secrets(
     return event_dict
 
 
+class _StderrLogger:
+    """Writes each rendered line to whatever `sys.stderr` is at call time.
+
+    structlog's PrintLogger binds the stream once; a redirected or replaced stderr (test capture,
+    daemonisation) would then receive nothing or raise on a closed file.
+    """
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        stream.write(message + "\n")
+        stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger_factory(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
     """Configure structlog once per process; output goes to stderr so stdout stays for data."""
     render_json = (not sys.stderr.isatty()) if json is None else json
@@ -59,7 +78,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger_factory,
         cache_logger_on_first_use=False,
     )
 

@@ -15,3 +15,14 @@ def test_json_logs_redact_secrets(capsys):
     assert record["password"] == "***"
     assert record["app_key"] == "***"
     assert "hunter2" not in line
+
+
+def test_logs_follow_stderr_replaced_after_configuration(monkeypatch):
+    import io
+    import sys
+
+    configure_logging("INFO", json=True)
+    replacement = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", replacement)
+    structlog.get_logger().warning("late")
+    assert json.loads(replacement.getvalue())["event"] == "late"
