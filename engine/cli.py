@@ -25,6 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "stream": ("adapters.betfair.cli", "Betfair stream files: books, loopback server"),
     "corpus": ("replay.corpus.cli", "build the replay corpus from slam point-by-point data"),
     "scores": ("adapters.scores.cli", "score-tick files: validate and inspect"),
+    "train": ("training.cli.train", "train an emulator (GRU/Transformer) or the serve prior"),
+    "export": ("training.cli.export", "export a trained emulator to ONNX + metadata"),
+    "models": ("engine.models.cli", "list exported models with their metadata"),
 }
 
 EXIT_USAGE = 2

@@ -1,0 +1,109 @@
+"""Per-match feature state: turns the stream of a match's events into tokens with the timing
+contract below, so that the aligner (training) and the engine build identical sequences.
+
+Timing contract (one token per point, built when the point ENDS):
+- score: the score after the point, i.e. the state the next point is played from (ScoreInputs);
+- counters: include the point just played;
+- fair: the physics price after the point; prev_fair: the one after the previous point;
+- book: the order book as last seen BEFORE the point ended; prev_book: the previous token's book;
+- residual: the previous token's market label − the previous token's fair price;
+- pts_since_mto: 0 for the first point played after an MTO, 1 for the next, … (capped at 99);
+- label (not in the token): the market probability once the market has reacted to the point.
+So a token never contains its own label; the emulator predicts the market's reaction to a point.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.features.builders import FloatArray, build_token
+from engine.features.inputs import (
+    BookSummary,
+    FairInputs,
+    MatchCounters,
+    PointInputs,
+    ScoreInputs,
+    update_counters,
+)
+from engine.features.schema import VARIANT_FULL
+
+
+@dataclass(frozen=True, slots=True)
+class PointEnded:
+    """What is known when a point ends."""
+
+    server: int
+    winner: int
+    score_after: ScoreInputs
+    fair_prob: float
+    fair_if_p1_wins: float
+    fair_if_p1_loses: float
+    book: BookSummary | None = None
+    serve_no: int | None = None
+    ace: bool = False
+    double_fault: bool = False
+
+
+class MatchFeatures:
+    """Mutable per-match state; one instance per followed match (not thread-safe)."""
+
+    __slots__ = (
+        "_mto_index",
+        "_prev_book",
+        "_prev_fair",
+        "_prev_market",
+        "counters",
+        "variant",
+    )
+
+    def __init__(self, variant: str = VARIANT_FULL) -> None:
+        self.variant = variant
+        self.counters = MatchCounters()
+        self._prev_book: BookSummary | None = None
+        self._prev_fair: float | None = None
+        self._prev_market: float | None = None
+        self._mto_index: int | None = None
+
+    def on_mto(self) -> None:
+        """A medical time-out: the next point is point 0 after it."""
+        self._mto_index = 0
+
+    def on_point(self, point: PointEnded, out: FloatArray | None = None) -> FloatArray:
+        """The token of the point that just ended (see the timing contract)."""
+        counters = update_counters(
+            self.counters,
+            server=point.server,
+            winner=point.winner,
+            serve_no=point.serve_no,
+            ace=point.ace,
+            double_fault=point.double_fault,
+        )
+        fair = FairInputs(
+            fair_prob=point.fair_prob,
+            prev_fair_prob=self._prev_fair,
+            fair_if_p1_wins=point.fair_if_p1_wins,
+            fair_if_p1_loses=point.fair_if_p1_loses,
+        )
+        inputs = PointInputs(
+            score=point.score_after,
+            counters=counters,
+            fair=fair,
+            pts_since_mto=self._mto_index,
+            book=point.book,
+            prev_book=self._prev_book,
+            prev_market_prob=self._prev_market,
+        )
+        token = build_token(inputs, self.variant, out)  # validates before any state changes
+        self.counters = counters
+        self._prev_fair = point.fair_prob
+        self._prev_book = point.book
+        self._prev_market = None  # until the market label of this point is known
+        if self._mto_index is not None:
+            self._mto_index += 1
+        return token
+
+    def on_market_label(self, market_prob: float) -> None:
+        """The market probability after it reacted to the last point (the token's label)."""
+        if not 0.0 <= market_prob <= 1.0:
+            raise ValueError(f"market_prob: must be a probability, got {market_prob!r}")
+        self._prev_market = market_prob
