@@ -1,0 +1,442 @@
+"""Socket-to-decision latency of the engine, and its memory with many concurrent matches.
+
+Two processes, as in production: a FEEDER process runs the loopback exchange (stream socket) and the
+loopback score provider (WebSocket) publishing the bundled sample day at ×speed (optionally each
+match copied N times under new market/match ids); this process runs the engine behind the real
+stream client and score client, with full-size untrained emulators (GRU: 2×128; Transformer:
+4 layers, d 128, KV cache — latency does not depend on the weights) exported by training/.
+
+Measured per event, in the engine process (perf_counter_ns):
+- market event: from the stream client's socket read returning the chunk that holds the message
+  to the end of the engine's decision for it (orjson parse, cache update, gate, publish);
+- point: from the score client handing over the decoded tick to the end of the decision (score
+  machine, physics + what-ifs, features, Emu-full + Emu-lite step, gate, prediction record,
+  strategy). The WebSocket frame read and tick decode before it are not included.
+RSS: VmRSS of the engine process before the engine was built (imports done) and at the end of
+the run (models are exported by a child process, so torch never loads into this one).
+
+    python benchmarks/bench_latency.py                       # GRU and Transformer, 5 matches
+    python benchmarks/bench_latency.py --copies 10 --kinds gru --duration 60   # 50 matches
+    python benchmarks/bench_latency.py --replay 2013-wimbledon-1401   # in process, no sockets
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+
+from adapters.app.consumer import EngineStreamConsumer
+from adapters.app.daemon import stage_means_us
+from adapters.app.demo import DemoDay, DemoMatch, load_demo_day, publish_ticks
+from adapters.betfair.loopback.recording import RecordedChange, Recording
+from adapters.betfair.loopback.server import LoopbackConfig, LoopbackExchange
+from adapters.betfair.loopback.stream_server import StreamServerSettings
+from adapters.betfair.messages import ChangeMessage
+from adapters.betfair.stream_client import (
+    StaticCredentials,
+    StreamClient,
+    StreamClientConfig,
+)
+from adapters.scores.loopback import LoopbackScoreServer
+from adapters.scores.tickfile import read_ticks
+from adapters.scores.wsclient import ScoreFeedClient
+from engine.clock import SimulatedClock
+from engine.core.accelerated import AcceleratedClock
+from engine.core.config import CoreConfig
+from engine.core.emulators import EmulatorSet
+from engine.core.engine import Engine, EngineParts
+from engine.core.match import MatchContext
+from engine.execution.types import MarketState
+from engine.gate.config import GateConfig
+from engine.logs import configure_logging
+from engine.registry import RegistryConfig
+from engine.score.ticks import ScoreTick
+from engine.strategy import OrderIntent
+from strategies.divergence import DivergenceStrategy
+
+T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
+APP_KEY = "loopback-app-key"
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+# ---------------------------------------------------------------------------------------- day
+
+
+def copied_day(day: DemoDay, copies: int) -> DemoDay:
+    """Each match `copies` times under new market and match ids (copy 0 keeps the originals)."""
+    if copies <= 1:
+        return day
+    messages: list[RecordedChange] = []
+    ticks: list[ScoreTick] = []
+    matches: dict[str, DemoMatch] = {}
+    for k in range(copies):
+
+        def market(mid: str, k: int = k) -> str:
+            return mid if k == 0 else f"{mid}{k:02d}"
+
+        def match(mid: str, k: int = k) -> str:
+            return mid if k == 0 else f"{mid}-c{k:02d}"
+
+        for message in day.recording.messages:
+            changes = [dict(c, id=market(str(c.get("id")))) for c in message.changes]
+            messages.append(RecordedChange(message.pt + k, changes))
+        ticks.extend(
+            dataclasses.replace(t, match_id=match(t.match_id), ts=t.ts + k / 1000.0)
+            for t in day.ticks
+        )
+        for m in day.matches.values():
+            matches[match(m.match_id)] = dataclasses.replace(
+                m, match_id=match(m.match_id), market_id=market(m.market_id)
+            )
+    messages.sort(key=lambda m: m.pt)
+    ticks.sort(key=lambda t: t.ts)
+    return DemoDay(Recording(messages, source="copies"), ticks, matches)
+
+
+class CountingSink:
+    """Order sink that counts intents: the decision includes the strategy, not the exchange."""
+
+    def __init__(self) -> None:
+        self.intents = 0
+
+    def submit(
+        self, intent: OrderIntent, market: MarketState, decision_id: str, commission: float
+    ) -> None:
+        self.intents += 1
+
+    def kill(self, reason: str) -> None:
+        pass
+
+
+@dataclasses.dataclass(frozen=True)
+class MatchInfo:
+    match_id: str
+    market_id: str
+    context: MatchContext
+    origin_s: float
+
+
+def copied_matches(root: Path, copies: int) -> dict[str, MatchInfo]:
+    """What the engine side needs of the (copied) day without loading its recordings: ids as
+    `copied_day` names them, each match's context, and the day's first message time."""
+    out = {}
+    for line in (root / "matches.jsonl").read_bytes().splitlines():
+        entry = json.loads(line)
+        meta = json.loads((root / entry["match"]).read_text())
+        with gzip.open(root / entry["stream"], "rb") as handle:
+            first_pt = json.loads(handle.readline())["pt"]
+        context = MatchContext(str(meta["tour"]).lower(), str(meta["surface"]).lower())
+        for k in range(max(copies, 1)):
+            match_id = entry["match_id"] if k == 0 else f"{entry['match_id']}-c{k:02d}"
+            market_id = entry["market_id"] if k == 0 else f"{entry['market_id']}{k:02d}"
+            out[match_id] = MatchInfo(match_id, market_id, context, first_pt / 1000.0)
+    return out
+
+
+# ------------------------------------------------------------------------------------- feeder
+
+
+async def feed(args: argparse.Namespace) -> None:
+    day = copied_day(load_demo_day(ROOT / "data" / "sample"), args.copies)
+    settings = StreamServerSettings(speed=args.speed, max_gap_ms=0, subscription_limit=1000)
+    exchange = LoopbackExchange(
+        day.recording, LoopbackConfig(http_port=None, app_key=APP_KEY, stream=settings)
+    )
+    scores = LoopbackScoreServer(heartbeat_s=1.0)
+    await exchange.start()
+    url = await scores.start()
+    line = {"port": exchange.port, "score_url": url, "session": exchange.issue_session()}
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+    while exchange.stream.stats.subscriptions == 0:
+        await asyncio.sleep(0.001)
+    clock = AcceleratedClock(day.origin_s, args.speed)
+    clock.start()
+    publisher = asyncio.create_task(publish_ticks(scores, day.ticks, clock))
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
+    publisher.cancel()
+    await scores.stop()
+    await exchange.stop()
+
+
+# ------------------------------------------------------------------------------------- engine
+
+
+class TimedReader:
+    """Wraps the connection's StreamReader: stamps when each read returns."""
+
+    def __init__(self, reader: asyncio.StreamReader, client: TimedStreamClient) -> None:
+        self._reader = reader
+        self._client = client
+
+    async def read(self, n: int) -> bytes:
+        data = await self._reader.read(n)
+        self._client.read_ns = time.perf_counter_ns()
+        return data
+
+    async def readuntil(self, separator: bytes) -> bytes:
+        return await self._reader.readuntil(separator)
+
+
+class TimedStreamClient(StreamClient):
+    read_ns = 0
+
+    async def _read_loop(self, reader: asyncio.StreamReader) -> None:
+        await super()._read_loop(TimedReader(reader, self))  # type: ignore[arg-type]
+
+
+class TimedConsumer(EngineStreamConsumer):
+    """The daemon's consumer, recording socket read → decision per market message and tick →
+    decision per point."""
+
+    def __init__(self, engine: Engine, clock: AcceleratedClock) -> None:
+        super().__init__(engine)
+        self.clock = clock
+        self.client: TimedStreamClient | None = None
+        self.market_ns: list[int] = []
+        self.point_ns: list[int] = []
+
+    def on_market_change(self, message: ChangeMessage) -> None:
+        assert self.client is not None
+        start = self.client.read_ns
+        if not self.clock.started:
+            self.clock.start()
+        self.engine.on_market_change(message.pt, message.changes, start)
+        self.market_ns.append(time.perf_counter_ns() - start)
+
+    def on_tick(self, tick: ScoreTick) -> None:
+        start = time.perf_counter_ns()
+        self.engine.on_score_tick(tick, start)
+        if tick.type == "point" and self.engine.decided_ns > start:
+            self.point_ns.append(self.engine.decided_ns - start)
+
+
+def export_models(kind: str, out: Path) -> tuple[str, str]:
+    import torch
+
+    from training.export import ExportSpec, export_model
+    from training.models import build_model
+
+    rng = np.random.default_rng(0)
+    names = []
+    for variant in ("full", "lite"):
+        torch.manual_seed(0)
+        model = build_model(kind)
+        static = rng.normal(size=(1, 7)).astype(np.float32)
+        seq = rng.normal(size=(1, 4, model.config.token_dim)).astype(np.float32)
+        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
+        name = f"bench_{kind}_{variant}"
+        export_model(model, out, name, spec, parity_static=static, parity_seq=seq, tolerance=1e-3)
+        names.append(f"{name}.onnx")
+    return names[0], names[1]
+
+
+def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
+    """Reference without sockets or a second process: one sample match replayed through the
+    engine on a `SimulatedClock` (same models, gate, strategy and sink as the socket runs)."""
+    subprocess.run(
+        [sys.executable, __file__, "--export", kind, "--models", str(models)], check=True
+    )
+    full, lite = f"bench_{kind}_full.onnx", f"bench_{kind}_lite.onnx"
+    folder = ROOT / "data" / "sample" / match_id
+    meta = json.loads((folder / "match.json").read_text())
+    events: list[tuple[float, int, Any]] = []
+    with gzip.open(folder / f"{meta['market_id']}.gz", "rb") as handle:
+        for line in handle:
+            message = json.loads(line)
+            events.append((message["pt"] / 1000.0, 0, message))
+    events.extend((tick.ts, 1, tick) for tick in read_ticks(folder / "ticks.jsonl"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    clock = SimulatedClock(events[0][0])
+    sink = CountingSink()
+    engine = Engine(
+        EngineParts(
+            core=CoreConfig(models_dir=str(models), emu_full=full, emu_lite=lite),
+            gate=GateConfig(emu_error_max=1.0, distress_threshold=1.0, min_edge=0.001),
+        ),
+        clock,
+        emulators=EmulatorSet.load(models, full, lite),
+        strategy=DivergenceStrategy(),
+        orders=sink,
+    )
+    engine.warm_up()
+    market_ns: list[int] = []
+    point_ns: list[int] = []
+    for ts, source, payload in events:
+        clock.advance_to(ts)
+        start = time.perf_counter_ns()
+        if source == 0:
+            engine.on_market_change(payload["pt"], payload.get("mc", []), start)
+            market_ns.append(time.perf_counter_ns() - start)
+        else:
+            engine.on_score_tick(payload, start)
+            if payload.type == "point" and engine.decided_ns > start:
+                point_ns.append(engine.decided_ns - start)
+    return {
+        "emulator": kind,
+        "replay": match_id,
+        "market_event": percentiles(market_ns),
+        "point": percentiles(point_ns),
+        "intents": sink.intents,
+    }
+
+
+def percentiles(values: list[int]) -> dict[str, float]:
+    if not values:
+        return {"n": 0}
+    array = np.asarray(values, dtype=np.float64) / 1000.0
+    return {
+        "n": len(values),
+        "p50_us": round(float(np.percentile(array, 50)), 1),
+        "p99_us": round(float(np.percentile(array, 99)), 1),
+        "mean_us": round(float(array.mean()), 1),
+    }
+
+
+async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[str, Any]:
+    # export in a child process: torch must not inflate this process's memory
+    subprocess.run(
+        [sys.executable, __file__, "--export", kind, "--models", str(models)], check=True
+    )
+    full, lite = f"bench_{kind}_full.onnx", f"bench_{kind}_lite.onnx"
+    rss_before = rss_mib()
+    matches = copied_matches(ROOT / "data" / "sample", args.copies)
+    overrides = {m.market_id: m.match_id for m in matches.values()}
+    origin = min(m.origin_s for m in matches.values())
+    parts = EngineParts(
+        core=CoreConfig(models_dir=str(models), emu_full=full, emu_lite=lite),
+        # trust the untrained emulators so the gate opens and the strategy runs on its points
+        gate=GateConfig(emu_error_max=1.0, distress_threshold=1.0, min_edge=0.001),
+        registry=RegistryConfig(overrides=overrides),
+    )
+    clock = AcceleratedClock(origin, args.speed)
+    emulators = EmulatorSet.load(models, full, lite)
+    contexts = {m.match_id: m.context for m in matches.values()}
+    sink = CountingSink()
+    engine = Engine(
+        parts,
+        clock,
+        emulators=emulators,
+        strategy=DivergenceStrategy(),
+        orders=sink,
+        context=contexts.get,
+    )
+    engine.warm_up()
+    feeder = subprocess.Popen(
+        [
+            sys.executable,
+            __file__,
+            "--feed",
+            "--speed",
+            str(args.speed),
+            "--copies",
+            str(args.copies),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert feeder.stdout is not None
+        info = json.loads(feeder.stdout.readline())
+        consumer = TimedConsumer(engine, clock)
+        config = StreamClientConfig(
+            host="127.0.0.1", port=info["port"], tls=False, subscribe_orders=False
+        )
+        client = TimedStreamClient(config, StaticCredentials(APP_KEY, info["session"]), consumer)
+        consumer.client = client
+        score = ScoreFeedClient(info["score_url"], consumer.on_tick)
+        tasks = [asyncio.create_task(client.run()), asyncio.create_task(score.run())]
+        await asyncio.sleep(args.duration)
+        client.stop()
+        score.stop()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        if feeder.stdin is not None:
+            feeder.stdin.close()
+        try:
+            feeder.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            feeder.kill()
+    summary = engine.summary()
+    return {
+        "emulator": kind,
+        "matches": len(matches),
+        "speed": args.speed,
+        "wall_s": args.duration,
+        "market_event": percentiles(consumer.market_ns),
+        "point": percentiles(consumer.point_ns),
+        "points_priced": summary["points_priced"],
+        "gate_open_decisions": summary["gate_decisions"].get("open", 0),
+        "intents": sink.intents,
+        "stage_mean_us": stage_means_us(engine.metrics),
+        "rss_mib_start": round(rss_before, 1),
+        "rss_mib_end": round(rss_mib(), 1),
+    }
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    return uvloop.run(coroutine)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feed", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--export", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--models", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--speed", type=float, default=100.0)
+    parser.add_argument("--copies", type=int, default=1, help="copies of each sample match")
+    parser.add_argument("--duration", type=float, default=60.0, help="wall seconds per run")
+    parser.add_argument("--kinds", default="gru,transformer")
+    parser.add_argument(
+        "--replay", default="", metavar="MATCH_ID", help="reference: in-process replay, no sockets"
+    )
+    args = parser.parse_args()
+    configure_logging("WARNING")  # structured logs to stderr: the feeder's stdout is its handshake
+    if args.feed:
+        _run(feed(args))
+        return
+    if args.export:
+        export_models(args.export, Path(args.models))
+        return
+    results = []
+    for kind in args.kinds.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.replay:
+                results.append(replay_in_process(kind, Path(tmp), args.replay))
+            else:
+                results.append(_run(run_engine(args, kind, Path(tmp))))
+        print(json.dumps(results[-1]), flush=True)
+    print(json.dumps({"results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()

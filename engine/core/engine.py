@@ -1,0 +1,676 @@
+"""The engine: sources call in, one synchronous pass decides (DESIGN.md §3).
+
+Market changes update the tick-indexed cache and re-evaluate the gate of the market's match (a
+liquidity collapse or a suspension closes it between points); score ticks drive the score machines
+and, on every point, the whole pipeline: physics (fair price and the what-if values for the next
+point) → features (token with the current book) → Emu-full and Emu-lite one step → trust gate →
+prediction record → strategy → order sink. A timer re-evaluates every gate so that a silent feed
+closes it. Nothing here awaits; every stage is timed into `EngineMetrics`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.api.view import EngineBoard, PricingInputs
+from engine.clock import Clock, TimerHandle
+from engine.core.book_features import mid_odds, summarise
+from engine.core.config import CoreConfig
+from engine.core.emulators import EmulatorSet
+from engine.core.match import FollowedMarket, MatchContext, Pricing
+from engine.core.orders import OrderSink
+from engine.execution.types import MarketState
+from engine.features.builders import build_static
+from engine.features.inputs import ScoreInputs
+from engine.features.match import PointEnded
+from engine.gate.book import liquidity, market_prob
+from engine.gate.config import GateConfig
+from engine.gate.decide import GateDecision, evaluate
+from engine.gate.mto import MtoTracker
+from engine.gate.state import GateState
+from engine.gate.stats import GateStats
+from engine.logs import get_logger
+from engine.market.book import MarketBook, RunnerBook
+from engine.market.cache import MarketCache
+from engine.market.update import MarketUpdate
+from engine.metrics import EngineMetrics, Stage
+from engine.physics.calibration import PhysicsConfig, invert_prematch
+from engine.physics.devig import devig
+from engine.physics.inplay import ServeStrengthTracker, recalibrate
+from engine.physics.pricing import price
+from engine.physics.rules import MatchRules
+from engine.physics.state import MatchState
+from engine.prediction import EmulatorPrice, PredictionRecord
+from engine.registry import (
+    MarketInfo,
+    MatchRegistry,
+    RegistryConfig,
+    ScoreMatchInfo,
+    market_info_from_definition,
+)
+from engine.score.book import ScoreBook
+from engine.score.machine import MatchScoreMachine
+from engine.score.stats import STATE_CHANGING
+from engine.score.ticks import MatchStart, MtoStart, Point, ScoreTick, Snapshot
+from engine.strategy import BookView, MatchView, Strategy
+
+_log = get_logger("core.engine")
+
+MARKET_FEED = "market_stream"
+SCORE_FEED = "score_feed"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineParts:
+    """The engine.toml sections the core reads."""
+
+    core: CoreConfig = field(default_factory=CoreConfig)
+    gate: GateConfig = field(default_factory=GateConfig)
+    physics: PhysicsConfig = field(default_factory=PhysicsConfig)
+    registry: RegistryConfig = field(default_factory=RegistryConfig)
+
+
+ContextSource = Callable[[str], MatchContext | None]
+
+
+def score_text(machine: MatchScoreMachine) -> str:
+    """ "sets games points" from player 1's side, e.g. "1-0 4-5 2-3" (points as counts)."""
+    score = machine.score
+    if score is None:
+        return ""
+    return (
+        f"{score.sets[0]}-{score.sets[1]} {score.games[0]}-{score.games[1]} "
+        f"{score.points[0]}-{score.points[1]}"
+    )
+
+
+class Engine:
+    """Single-threaded engine; every public method is a synchronous source callback."""
+
+    def __init__(
+        self,
+        parts: EngineParts,
+        clock: Clock,
+        metrics: EngineMetrics | None = None,
+        board: EngineBoard | None = None,
+        *,
+        emulators: EmulatorSet | None = None,
+        strategy: Strategy | None = None,
+        orders: OrderSink | None = None,
+        context: ContextSource | None = None,
+        cache: MarketCache | None = None,
+        book_listeners: Iterable[Callable[[MarketUpdate], None]] = (),
+        prediction_listeners: Iterable[Callable[[PredictionRecord], None]] = (),
+    ) -> None:
+        self.parts = parts
+        self.clock = clock
+        self.metrics = metrics if metrics is not None else EngineMetrics()
+        self.board = board if board is not None else EngineBoard(clock, on_kill=self.kill)
+        self.emulators = emulators if emulators is not None else EmulatorSet(None, None)
+        self.strategy = strategy
+        self.orders = orders
+        self.context = context
+        self.cache = cache if cache is not None else MarketCache()
+        self.book_listeners = tuple(book_listeners)
+        self.prediction_listeners = tuple(prediction_listeners)  # after the decision; no I/O
+        self.registry = MatchRegistry(parts.registry)
+        self.scores = ScoreBook()
+        self.gate_stats = GateStats()
+        self.markets: dict[str, FollowedMarket] = {}
+        self.records: list[PredictionRecord] = []
+        self.decisions: list[tuple[float, str, GateDecision]] = []
+        self.keep_records = False  # keep every record and gate decision (tests, audits)
+        self.kill_reason: str | None = None
+        self.intents = 0
+        self.predictions = 0
+        self.decided_ns = 0  # perf_counter_ns when the last point's decision was made
+        self._mto: dict[str, MtoTracker] = {}
+        self._last_tick_at: dict[str, float] = {}
+        self._last_stream_at: float | None = None
+        self._timer: TimerHandle | None = None
+        self._model_names = self.emulators.names
+        m = self.metrics
+        self._t_book = m.stage_timer(Stage.BOOK_UPDATE)
+        self._t_score = m.stage_timer(Stage.SCORE_UPDATE)
+        self._t_features = m.stage_timer(Stage.FEATURES)
+        self._t_model = m.stage_timer(Stage.MODEL)
+        self._t_physics = m.stage_timer(Stage.PHYSICS)
+        self._t_gate = m.stage_timer(Stage.GATE)
+        self._t_decision = m.stage_timer(Stage.DECISION)
+        self._t_total = m.stage_timer(Stage.END_TO_END)
+        self._mcm = m.message_counter("market", "mcm")
+        self._heartbeats = m.message_counter("market", "heartbeat")
+        self._ticks = m.message_counter("score", "tick")
+        self.board.set_feed(MARKET_FEED, connected=False, stale_after_s=parts.gate.stream_stale_s)
+        self.board.set_feed(SCORE_FEED, connected=False, stale_after_s=parts.gate.score_stale_s)
+
+    def warm_up(self) -> None:
+        """Load the compiled physics and run each emulator once before any event arrives, so the
+        first point of the day does not stall the loop on numba's cache load or ONNX Runtime's
+        first run (hundreds of ms: long enough to make a feed look stale)."""
+        for best_of in (3, 5):
+            rules = MatchRules(best_of=best_of)
+            pa, pb = invert_prematch(0.6, rules, self.parts.physics.serve_sum("atp", "hard"))
+            price(pa, pb, rules, MatchState())
+        float(recalibrate(0.6, 1.1))
+        slot = self.emulators.new_slot()
+        static = build_static(0.6, 3, "hard")
+        self.emulators.reset(slot, static)
+        self.emulators.step(slot, np.zeros(max(self.emulators.token_dim, 1), dtype=np.float32))
+
+    # ------------------------------------------------------------------ market side
+
+    def follow(self, info: MarketInfo) -> FollowedMarket:
+        """Follow a market found by discovery (or by its first definition on the stream)."""
+        slot = self.markets.get(info.market_id)
+        link = self.registry.add_market(info)
+        if slot is None:
+            slot = FollowedMarket(
+                info.market_id, link, GateState(self.parts.gate), self.emulators.new_slot()
+            )
+            self.markets[info.market_id] = slot
+        else:
+            slot.link = link
+        self._publish(slot)
+        return slot
+
+    def on_market_change(
+        self, pt: int, changes: Iterable[Mapping[str, Any]], received_ns: int | None = None
+    ) -> None:
+        """One `mcm` message: update the cache, then re-judge the affected matches."""
+        start = time.perf_counter_ns() if received_ns is None else received_ns
+        self._mcm.inc()
+        now = self.clock.time()
+        self._last_stream_at = now
+        self.board.feed_message(MARKET_FEED)
+        for change in changes:
+            timer = self._t_book
+            timer.start()
+            update = self.cache.apply(change, pt)
+            timer.stop()
+            if update is None:
+                self.metrics.malformed.labels("market").inc()
+                continue
+            if update.malformed:
+                self.metrics.malformed.labels("market").inc()
+            for listener in self.book_listeners:
+                listener(update)
+            slot = self.markets.get(update.market_id)
+            book = update.book
+            if (slot is None or update.definition_changed) and book.definition is not None:
+                slot = self._follow_definition(slot, update.market_id, book.definition)
+            if slot is not None and slot.link.tradable and book.inplay:
+                self._on_book(slot, book, now)
+        self._t_total.observe_ns(time.perf_counter_ns() - start)
+
+    def on_stream_heartbeat(self) -> None:
+        """A heartbeat (or any non-change message) proves the stream alive."""
+        self._heartbeats.inc()
+        self._last_stream_at = self.clock.time()
+        self.board.feed_message(MARKET_FEED)
+
+    def on_market_reset(self) -> None:
+        """A fresh subscription image follows: forget the cached books (not the matches)."""
+        self.cache.clear()
+
+    def set_feed(self, name: str, connected: bool) -> None:
+        """A source reports its connection state (/health, feed_connected gauge)."""
+        gate = self.parts.gate
+        stale = gate.stream_stale_s if name == MARKET_FEED else gate.score_stale_s
+        self.board.set_feed(name, connected=connected, stale_after_s=stale)
+        self.metrics.feed_connected.labels(name).set(1.0 if connected else 0.0)
+
+    def _follow_definition(
+        self, slot: FollowedMarket | None, market_id: str, definition: dict[str, Any]
+    ) -> FollowedMarket | None:
+        if definition.get("marketType") not in (None, "MATCH_ODDS"):
+            return slot
+        if slot is not None and slot.link.tradable:
+            return slot
+        info = market_info_from_definition(market_id, definition)
+        if not any(r.name for r in info.runners) and slot is not None:
+            return slot  # the live stream carries no names: discovery's catalogue did
+        return self.follow(info)
+
+    def _on_book(self, slot: FollowedMarket, book: MarketBook, now: float) -> None:
+        runner = self._p1(slot, book)
+        liquid = None
+        if runner is not None:
+            liquid = liquidity(runner, self.parts.gate.depth_levels)
+            slot.gate_state.observe_depth(liquid[0])
+        previous = slot.decision
+        decision = self._judge(slot, book, now, liquid=liquid)
+        if previous is None or decision.reason is not previous.reason:
+            self._publish(slot)
+
+    # ------------------------------------------------------------------ score side
+
+    def on_score_heartbeat(self) -> None:
+        self.board.feed_message(SCORE_FEED)
+
+    def on_score_tick(self, tick: ScoreTick, received_ns: int | None = None) -> None:
+        """One score tick: apply it and, on a point, run the full pipeline."""
+        start = time.perf_counter_ns() if received_ns is None else received_ns
+        self._ticks.inc()
+        now = self.clock.time()
+        self.board.feed_message(SCORE_FEED)
+        timer = self._t_score
+        timer.start()
+        outcome = self.scores.apply(tick, received_at=now)
+        timer.stop()
+        match_id = tick.match_id
+        self.metrics.score_ticks.labels(str(outcome)).inc()
+        self._last_tick_at[match_id] = now
+        mto = self._mto.get(match_id)
+        if mto is None:
+            mto = self._mto[match_id] = MtoTracker()
+        mto.observe(tick, outcome)
+        if outcome not in STATE_CHANGING:
+            slot = self._slot_for(match_id)
+            if slot is not None:  # an untrusted feed closes the gate now
+                self._judge_and_publish(slot, now)
+            return
+        machine = self.scores.get(match_id)
+        if machine is None:
+            return
+        if isinstance(tick, MatchStart):
+            self._on_match_start(tick)
+        slot = self._slot_for(match_id)
+        if slot is None:
+            return
+        if isinstance(tick, MatchStart):
+            self._start_pricing(slot, machine)
+        elif isinstance(tick, Snapshot):
+            self._resync(slot, machine)
+        elif isinstance(tick, MtoStart):
+            slot.features.on_mto()
+        if isinstance(tick, Point):
+            self._on_point(slot, machine, tick, now, start)
+        else:
+            self._judge_and_publish(slot, now)
+
+    def _on_match_start(self, tick: MatchStart) -> None:
+        self.registry.add_score_match(ScoreMatchInfo(tick.match_id, tick.players, tick.ts))
+        market_id = self.registry.market_for_match(tick.match_id)
+        if market_id is not None and market_id in self.markets:
+            link = self.registry.link(market_id)
+            if link is not None:
+                self.markets[market_id].link = link
+
+    def _slot_for(self, match_id: str) -> FollowedMarket | None:
+        market_id = self.registry.market_for_match(match_id)
+        if market_id is None:
+            return None
+        slot = self.markets.get(market_id)
+        if slot is not None and slot.link.match_id != match_id:
+            link = self.registry.link(market_id)
+            if link is not None:
+                slot.link = link
+        return slot
+
+    def _context(self, match_id: str, best_of: int) -> MatchContext:
+        found = self.context(match_id) if self.context is not None else None
+        if found is not None:
+            return found
+        core = self.parts.core
+        return MatchContext("atp" if best_of == 5 else core.default_tour, core.default_surface)
+
+    def _start_pricing(self, slot: FollowedMarket, machine: MatchScoreMachine) -> None:
+        """Fix the pre-match line (de-vigged book now) and start the emulators from it."""
+        rules = machine.rules
+        book = self.cache.get(slot.market_id)
+        if rules is None or book is None or slot.link.selections is None:
+            return
+        runners = [book.runner(s) for s in slot.link.selections]
+        odds = [mid_odds(r) if r is not None else None for r in runners]
+        if odds[0] is None or odds[1] is None:
+            _log.warning("no_prematch_line", market_id=slot.market_id, match_id=machine.match_id)
+            return
+        physics = self.parts.physics
+        p1, _p2 = devig(odds[0], odds[1], physics.devig)
+        p1 = min(max(p1, 0.01), 0.99)
+        context = self._context(machine.match_id, rules.best_of)
+        pa, pb = invert_prematch(p1, rules, physics.serve_sum(context.tour, context.surface))
+        params = physics.inplay(context.tour)
+        slot.pricing = Pricing(
+            p1, context, ServeStrengthTracker(pa, pb, params.strength), params.slope
+        )
+        slot.restart_features()
+        slot.points = 0
+        slot.point_depths = []
+        self.emulators.reset(slot.emulators, build_static(p1, rules.best_of, context.surface))
+        _log.info(
+            "match_priced",
+            match_id=machine.match_id,
+            market_id=slot.market_id,
+            prematch=round(p1, 4),
+            pa=round(pa, 4),
+            pb=round(pb, 4),
+            tour=context.tour,
+            surface=context.surface,
+        )
+
+    def _resync(self, slot: FollowedMarket, machine: MatchScoreMachine) -> None:
+        """A snapshot restored trust: emulator state and feature lags start over from it."""
+        slot.restart_features()
+        if slot.pricing is None:
+            self._start_pricing(slot, machine)
+            return
+        rules = machine.rules
+        if rules is not None:
+            pricing = slot.pricing
+            static = build_static(pricing.prematch_prob, rules.best_of, pricing.context.surface)
+            self.emulators.reset(slot.emulators, static)
+
+    def _on_point(
+        self,
+        slot: FollowedMarket,
+        machine: MatchScoreMachine,
+        tick: Point,
+        now: float,
+        start_ns: int,
+    ) -> None:
+        if slot.pricing is None:
+            self._start_pricing(slot, machine)
+        pricing = slot.pricing
+        rules = machine.rules
+        book = self.cache.get(slot.market_id)
+        if pricing is None or rules is None:
+            self._judge_and_publish(slot, now)
+            return
+        pricing.tracker.record_point(tick.server, tick.winner == tick.server)
+        p1 = self._p1(slot, book) if book is not None else None
+        market = market_prob(p1) if p1 is not None else None
+        if slot.points > 0 and market is not None:
+            self._label_previous_point(slot, market)
+        slot.points += 1
+        state = machine.to_pricing_state()
+        if state is None:  # the match is over
+            score = machine.score
+            winner = machine.winner
+            if winner is None and score is not None and score.is_complete:
+                winner = 1 if score.sets[0] > score.sets[1] else 2
+            slot.fair = 1.0 if winner == 1 else 0.0 if winner == 2 else slot.fair
+            slot.next_fair = None
+            self._judge(slot, book, now, market)
+            self._publish(slot)
+            return
+        timer = self._t_physics
+        timer.start()
+        pa, pb = pricing.tracker.current()
+        chain = price(pa, pb, rules, state)
+        slope = pricing.slope
+        fair = float(recalibrate(chain.p_match, slope))
+        won = float(recalibrate(chain.if_point_won, slope))
+        lost = float(recalibrate(chain.if_point_lost, slope))
+        timer.stop()
+        slot.fair = fair
+        slot.next_fair = (won, lost)
+        timer = self._t_features
+        timer.start()
+        summary = None
+        if book is not None and p1 is not None and slot.link.selections is not None:
+            p2 = book.runner(slot.link.selections[1])
+            summary = summarise(
+                book, p1, p2, stake=self.parts.core.book_stake, depth_history=slot.point_depths
+            )
+        score_after = ScoreInputs(
+            server=state.server,
+            p1_sets=state.sets[0],
+            p2_sets=state.sets[1],
+            p1_games=state.games[0],
+            p2_games=state.games[1],
+            p1_points=state.points[0],
+            p2_points=state.points[1],
+            in_tiebreak=state.is_tiebreak(rules),
+            rules=rules,
+        )
+        token = slot.features.on_point(
+            PointEnded(tick.server, tick.winner, score_after, fair, won, lost, summary)
+        )
+        timer.stop()
+        timer = self._t_model
+        timer.start()
+        slot.emu_full = self.emulators.step_full(slot.emulators, token)
+        timer.stop()
+        decision = self._judge(slot, book, now, market)
+        record = PredictionRecord(
+            match_id=machine.match_id,
+            point_index=slot.points,
+            ts=now,
+            fair_prob=fair,
+            expected_games_diff=chain.expected_games_diff,
+            set_score_pmf=chain.set_score_pmf,
+            gate=decision,
+            market_prob=market,
+            emu_full=self._emu_price(0, slot.emu_full),
+            fair_if_point_won=won,
+            fair_if_point_lost=lost,
+            score=score_text(machine),
+        )
+        self._decide(slot, record, decision, book)
+        self.decided_ns = time.perf_counter_ns()
+        self._t_total.observe_ns(self.decided_ns - start_ns)
+        # after the decision: Emu-lite's step (the gate reads Emu-full only) and publishing
+        timer = self._t_model
+        timer.start()
+        slot.emu_lite = self.emulators.step_lite(slot.emulators, token)
+        timer.stop()
+        if slot.emu_lite is not None:
+            record = dataclasses.replace(record, emu_lite=self._emu_price(1, slot.emu_lite))
+        slot.prediction = record
+        self.predictions += 1
+        if self.keep_records:
+            self.records.append(record)
+        for listener in self.prediction_listeners:
+            listener(record)
+        self._publish(slot, PricingInputs(pa, pb, rules, state))
+
+    def _label_previous_point(self, slot: FollowedMarket, market: float) -> None:
+        """The market's reaction to the previous point is now known: the emulators' label."""
+        slot.features.on_market_label(market)
+        full_name, lite_name = self._model_names
+        if slot.emu_full is not None:
+            slot.gate_state.observe_point(slot.emu_full.price, market)
+            self.metrics.observe_emulator(full_name, slot.emu_full.price, market)
+            error = slot.gate_state.emu_error.mean
+            if error is not None and slot.match_id is not None:
+                self.metrics.emulator_error.labels(slot.match_id, full_name).set(error)
+        if slot.emu_lite is not None:
+            self.metrics.observe_emulator(lite_name, slot.emu_lite.price, market)
+
+    def _emu_price(self, which: int, output: Any) -> EmulatorPrice | None:
+        if output is None:
+            return None
+        return EmulatorPrice.from_output(
+            self._model_names[which], output.price, output.logvar, output.distress
+        )
+
+    # ------------------------------------------------------------------ gate and decision
+
+    def _p1(self, slot: FollowedMarket, book: MarketBook | None) -> RunnerBook | None:
+        selections = slot.link.selections
+        if book is None or selections is None:
+            return None
+        return book.runner(selections[0])
+
+    def _judge(
+        self,
+        slot: FollowedMarket,
+        book: MarketBook | None,
+        now: float,
+        market: float | None = None,
+        *,
+        liquid: tuple[float, float] | None = None,
+    ) -> GateDecision:
+        timer = self._t_gate
+        timer.start()
+        match_id = slot.link.match_id
+        machine = self.scores.get(match_id) if match_id is not None else None
+        runner = self._p1(slot, book)
+        inputs = slot.gate_inputs
+        inputs.fair_prob = slot.fair
+        inputs.market_prob = (
+            market if market is not None else (market_prob(runner) if runner is not None else None)
+        )
+        inputs.has_score_feed = slot.link.tradable
+        inputs.suspended = (
+            book is None or not book.open or machine is None or machine.status != "in_play"
+        )
+        last_stream = self._last_stream_at
+        inputs.stream_age_s = None if last_stream is None else now - last_stream
+        last_tick = self._last_tick_at.get(match_id) if match_id is not None else None
+        inputs.score_age_s = None if last_tick is None else now - last_tick
+        inputs.score_trusted = machine is not None and machine.trusted
+        mto = self._mto.get(match_id) if match_id is not None else None
+        inputs.mto_running = mto is not None and mto.running
+        inputs.pts_since_mto = mto.pts_since_mto if mto is not None else None
+        if liquid is not None:
+            inputs.depth, inputs.cum_size = liquid
+        elif runner is not None:
+            inputs.depth, inputs.cum_size = liquidity(runner, self.parts.gate.depth_levels)
+        else:
+            inputs.depth = inputs.cum_size = 0.0
+        inputs.distress = slot.emu_full.distress if slot.emu_full is not None else None
+        decision = evaluate(self.parts.gate, slot.gate_state, inputs)
+        timer.stop()
+        self.gate_stats.count(decision.reason)
+        self.metrics.count_gate(decision.reason)
+        slot.decision = decision
+        if self.keep_records:
+            self.decisions.append((now, match_id or slot.market_id, decision))
+        return decision
+
+    def _judge_and_publish(self, slot: FollowedMarket, now: float) -> None:
+        if not slot.link.tradable:
+            return
+        previous = slot.decision
+        decision = self._judge(slot, self.cache.get(slot.market_id), now)
+        if previous is None or decision.reason is not previous.reason:
+            self._publish(slot)
+
+    def _decide(
+        self,
+        slot: FollowedMarket,
+        record: PredictionRecord,
+        decision: GateDecision,
+        book: MarketBook | None,
+    ) -> None:
+        strategy, orders = self.strategy, self.orders
+        selections = slot.link.selections
+        if (
+            strategy is None
+            or orders is None
+            or book is None
+            or selections is None
+            or slot.link.match_id is None
+            or self.kill_reason is not None
+        ):
+            return
+        timer = self._t_decision
+        timer.start()
+        view = BookView.from_market(book)
+        match = MatchView(slot.link.match_id, slot.market_id, selections, record.score)
+        intents = strategy.on_prediction(match, record, decision, view)
+        if intents:
+            market = MarketState(
+                slot.market_id,
+                status=book.status or "",
+                in_play=bool(book.inplay),
+                runner_ids=tuple(r.selection_id for r in book),
+                event_id=book.event_id or "",
+            )
+            for leg, intent in enumerate(intents):
+                self.intents += 1
+                decision_id = f"{slot.link.match_id}:{record.point_index}:{leg}"
+                orders.submit(intent, market, decision_id, view.commission)
+        timer.stop()
+
+    # ------------------------------------------------------------------ timers, control
+
+    def evaluate_all(self) -> None:
+        """Re-judge every linked match now (staleness has no event of its own)."""
+        now = self.clock.time()
+        for slot in self.markets.values():
+            book = self.cache.get(slot.market_id)
+            if slot.link.tradable and book is not None and not book.closed:
+                self._judge_and_publish(slot, now)
+        metrics = self.metrics
+        if self._last_stream_at is not None:
+            metrics.feed_staleness.labels(MARKET_FEED).set(max(0.0, now - self._last_stream_at))
+        if self._last_tick_at:
+            newest = max(self._last_tick_at.values())
+            metrics.feed_staleness.labels(SCORE_FEED).set(max(0.0, now - newest))
+        tradable = sum(1 for s in self.markets.values() if s.link.tradable)
+        metrics.matches_followed.labels("true").set(tradable)
+        metrics.matches_followed.labels("false").set(len(self.markets) - tradable)
+
+    def start_timer(self) -> None:
+        """Re-evaluate every `core.timer_s` (event seconds) until `stop_timer`."""
+
+        def tick() -> None:
+            self.evaluate_all()
+            self._timer = self.clock.call_later(self.parts.core.timer_s, tick)
+
+        self._timer = self.clock.call_later(self.parts.core.timer_s, tick)
+
+    def stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def kill(self, reason: str) -> None:
+        """Kill switch: no new intents, and the order sink cancels what is open."""
+        if self.kill_reason is not None:
+            return
+        self.kill_reason = reason
+        self.board.kill_reason = reason
+        self.metrics.kill_switch.set(1.0)
+        _log.warning("kill_switch", reason=reason)
+        if self.orders is not None:
+            self.orders.kill(reason)
+
+    # ------------------------------------------------------------------ publishing
+
+    def _publish(self, slot: FollowedMarket, pricing: PricingInputs | None = None) -> None:
+        match_id = slot.link.match_id
+        machine = self.scores.get(match_id) if match_id is not None else None
+        mto = self._mto.get(match_id) if match_id is not None else None
+        decision = slot.decision
+        state: dict[str, Any] = {
+            "market_id": slot.market_id,
+            "tradable": slot.link.tradable,
+            "link": slot.link.how,
+            "phase": machine.phase if machine is not None else "unknown",
+            "trusted": machine.trusted if machine is not None else None,
+            "score": score_text(machine) if machine is not None else "",
+            "points": slot.points,
+            "pts_since_mto": mto.pts_since_mto if mto is not None else None,
+            "fair_prob": slot.fair,
+            "next_point_fair": list(slot.next_fair) if slot.next_fair is not None else None,
+            "gate_open": decision.open if decision is not None else False,
+            "gate_reason": str(decision.reason) if decision is not None else "not_judged",
+            "gate_rationale": decision.rationale() if decision is not None else "",
+        }
+        if match_id is not None:
+            self.board.forget(slot.market_id)  # it was listed by market id until linked
+        self.board.publish(match_id or slot.market_id, state, slot.prediction, pricing)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for the end-of-run report."""
+        return {
+            "markets_followed": len(self.markets),
+            "matches_linked": sum(1 for s in self.markets.values() if s.link.tradable),
+            "points_priced": sum(s.points for s in self.markets.values()),
+            "predictions": self.predictions,
+            "gate_decisions": self.gate_stats.as_dict(),
+            "intents": self.intents,
+            "emulators": [name for name in self._model_names if name],
+            "kill_reason": self.kill_reason,
+        }
