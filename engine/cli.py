@@ -27,7 +27,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scores": ("adapters.scores.cli", "score-tick files: validate and inspect"),
     "train": ("training.cli.train", "train an emulator (GRU/Transformer) or the serve prior"),
     "export": ("training.cli.export", "export a trained emulator to ONNX + metadata"),
+    "dataset": ("training.cli.dataset", "align a corpus, tensorise it, retrain all shipped models"),
     "models": ("engine.models.cli", "list exported models with their metadata"),
+    "run": ("adapters.app.cli", "run the trading daemon (demo, paper or live)"),
+    "replay": ("replay.cli", "backtest recorded days through the engine and simulated exchange"),
+    "report": ("replay.report.cli", "rebuild a replay run's report.json and report.html"),
 }
 
 EXIT_USAGE = 2
@@ -78,11 +82,19 @@ def build_parser(command: str | None) -> CourtsideArgumentParser:
 
 
 def _requested_command(argv: Sequence[str]) -> str | None:
-    for token in argv:
-        if token in COMMANDS:
-            return token
-        if not token.startswith("-"):
-            return None
+    """The command named in argv, skipping top-level options and their values."""
+    takes_value = {
+        option
+        for action in _top_level_parser()._actions
+        if action.option_strings and action.nargs != 0
+        for option in action.option_strings
+    }
+    tokens = iter(argv)
+    for token in tokens:
+        if token in takes_value:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
     return None
 
 

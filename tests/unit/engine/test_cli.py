@@ -32,3 +32,9 @@ def test_python_dash_m_engine_runs_the_same_cli():
     )
     assert result.returncode == 0
     assert result.stdout.startswith("courtside ")
+
+
+def test_top_level_option_value_is_not_taken_for_the_command(capsys):
+    status = main(["--log-level", "WARNING", "physics", "price", "--pa", "0.65", "--pb", "0.62"])
+    assert status == 0
+    assert '"p_match"' in capsys.readouterr().out
