@@ -3,14 +3,16 @@
 When the trust gate is open (the emulator tracks this market and |fair − market| exceeds the
 required edge), back player 1 if fair is above the market and lay player 1 if below, at the best
 price available now, staked with fractional Kelly on the commission-adjusted edge at that price
-(`engine.execution.staking.size_order`, capped by the size on offer). An open gate measures the
+(`engine.execution.staking.size_order`, capped by the size on offer and by the per-order stake and
+liability limits of `[risk]`, so a Kelly stake is never sent only to be rejected by the risk
+check). An open gate measures the
 edge at the mid; the price actually taken is worse by half the spread, so the edge is re-checked
 there and nothing is sent when it has gone. Risk limits and the order manager apply afterwards.
 """
 
 from __future__ import annotations
 
-from engine.execution.config import StakingConfig
+from engine.execution.config import RiskConfig, StakingConfig
 from engine.execution.staking import size_order
 from engine.execution.types import Side
 from engine.gate.decide import GateDecision
@@ -23,8 +25,11 @@ class DivergenceStrategy:
 
     name = "divergence"
 
-    def __init__(self, staking: StakingConfig | None = None) -> None:
+    def __init__(
+        self, staking: StakingConfig | None = None, risk: RiskConfig | None = None
+    ) -> None:
         self.staking = staking if staking is not None else StakingConfig()
+        self.risk = risk if risk is not None else RiskConfig()
 
     def on_prediction(
         self,
@@ -46,7 +51,14 @@ class DivergenceStrategy:
         if price is None or available <= 0.0:
             return []
         sized = size_order(
-            side, price, fair, book.commission, self.staking, available_size=available
+            side,
+            price,
+            fair,
+            book.commission,
+            self.staking,
+            available_size=available,
+            max_stake=self.risk.max_order_stake,
+            max_liability=self.risk.max_order_liability,
         )
         if sized.stake <= 0.0:
             return []

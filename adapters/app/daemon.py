@@ -163,7 +163,9 @@ class DemoRun:
             clock,
             metrics,
             emulators=emulators,
-            strategy=load_strategy(settings.daemon.strategy, settings.execution.staking),
+            strategy=load_strategy(
+                settings.daemon.strategy, settings.execution.staking, settings.execution.risk
+            ),
             orders=execution.sink,
             context=day.context,
             cache=MarketCache(record_level_changes=True),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 from adapters.betfair.betting import BetfairBetting
 from adapters.simexchange import InProcessTransport, SimExchange
 from engine.core.orders import ScheduledOrders
-from engine.execution.config import ExecutionConfig, StakingConfig
+from engine.execution.config import ExecutionConfig, RiskConfig, StakingConfig
 from engine.execution.journal import Journal, OrderState
 from engine.execution.order_stream import read_order_changes
 from engine.execution.orders import OrderManager
@@ -27,8 +28,12 @@ from engine.strategy import Strategy
 _log = get_logger("app.execution")
 
 
-def load_strategy(spec: str, staking: StakingConfig) -> Strategy | None:
-    """`MODULE:CLASS` → an instance (given the staking config when it takes one); "" → None."""
+def load_strategy(spec: str, staking: StakingConfig, risk: RiskConfig) -> Strategy | None:
+    """`MODULE:CLASS` → an instance; "" → None.
+
+    The class receives, by keyword, whichever of `staking` and `risk` its constructor names, so a
+    user strategy asks for the configuration it needs and nothing else.
+    """
     if not spec:
         return None
     module_name, _, class_name = spec.partition(":")
@@ -39,10 +44,9 @@ def load_strategy(spec: str, staking: StakingConfig) -> Strategy | None:
     cls = getattr(module, class_name, None)
     if cls is None:
         raise ValueError(f"daemon.strategy: {module_name} has no {class_name}")
-    try:
-        strategy: Strategy = cls(staking)
-    except TypeError:
-        strategy = cls()
+    offered = {"staking": staking, "risk": risk}
+    accepted = inspect.signature(cls).parameters
+    strategy: Strategy = cls(**{k: v for k, v in offered.items() if k in accepted})
     return strategy
 
 

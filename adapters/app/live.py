@@ -103,7 +103,9 @@ async def run_live(
         clock,
         metrics,
         emulators=emulators,
-        strategy=load_strategy(settings.daemon.strategy, settings.execution.staking),
+        strategy=load_strategy(
+            settings.daemon.strategy, settings.execution.staking, settings.execution.risk
+        ),
         orders=execution.sink,
         cache=MarketCache(record_level_changes=sim is not None),
         prediction_listeners=(predictions,) if predictions is not None else (),

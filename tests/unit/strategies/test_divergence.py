@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.execution.config import StakingConfig
+from engine.execution.config import RiskConfig, StakingConfig
 from engine.execution.staking import size_order
 from engine.gate import GateConfig, GateInputs, GateState, evaluate
 from engine.prediction import PredictionRecord
@@ -111,3 +111,17 @@ def test_order_intent_refuses_off_ladder_prices_and_bad_sizes():
     with pytest.raises(ValueError, match="size"):
         OrderIntent("1.1", 1, Side.BACK, 2.02, 0.0, 0.5, "x")
     assert OrderIntent("1.1", 1, Side.LAY, 2.02, None, 0.5, "size me").size is None
+
+
+def test_stake_is_capped_by_the_per_order_risk_limits():
+    gate = _gate(0.70, 0.4975)
+    risk = RiskConfig(max_order_stake=5.0, max_order_liability=100.0)
+
+    (intent,) = DivergenceStrategy(STAKING, risk).on_prediction(
+        MATCH, _prediction(0.70, gate), gate, _book()
+    )
+
+    uncapped = size_order(Side.BACK, 2.0, 0.70, 0.05, STAKING, available_size=300.0)
+    assert uncapped.stake > 5.0
+    assert intent.size == 5.0
+    assert "limited_by=stake_cap" in intent.reason
