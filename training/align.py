@@ -35,6 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from adapters.scores.tickfile import read_ticks
+from engine.features.liquidity import is_collapse
 from engine.features.schema import SCHEMA_HASH
 from engine.logs import get_logger
 from engine.physics.calibration import PhysicsConfig, load_physics_config
@@ -45,7 +46,7 @@ from engine.score.machine import MatchScoreMachine
 from engine.score.stats import TickOutcome
 from engine.score.ticks import MatchStart, MtoStart, Point, Suspend
 from training.align_fair import FairPricer
-from training.align_labels import is_collapse, is_distress, market_prob, total_depth
+from training.align_labels import is_distress, market_prob, total_depth
 from training.align_market import BookSnapshot, snapshots_at
 
 log = get_logger(__name__)

@@ -10,8 +10,8 @@ blueprint's `price_for_£50`:
     which equals the engine gate's best-price mid whenever the best levels hold £50 or more);
   * no price on either side → no label from this snapshot (the aligner carries the previous one).
 
-liq_collapse — the blueprint's liquidity-collapse rule: top-3 depth of both sides below 25% of the
-match's median top-3 depth so far (needs MIN_HISTORY snapshots first).
+liq_collapse — the blueprint's liquidity-collapse rule, defined once in engine/features/liquidity.py
+so the engine computes the token column exactly as training does.
 
 distress — the auxiliary 0/1 label of the emulator's distress head: the market, once it has
 reacted to the point (the label snapshot), is suspended, has no price, or is in a liquidity
@@ -20,14 +20,10 @@ collapse. It flags the regimes in which the emulator's price should not be trust
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Sequence
-from typing import Final
 
+from engine.features.liquidity import is_collapse
 from training.align_market import BookSnapshot
-
-COLLAPSE_SHARE: Final = 0.25
-MIN_HISTORY: Final = 5
 
 
 def side_prob(vwap_50: float | None, best: float | None) -> float | None:
@@ -53,13 +49,6 @@ def market_prob(snapshot: BookSnapshot) -> float | None:
 
 def total_depth(snapshot: BookSnapshot) -> float:
     return snapshot.back_depth + snapshot.lay_depth
-
-
-def is_collapse(depth: float, history: Sequence[float]) -> bool:
-    """Depth below COLLAPSE_SHARE of the median of `history` (False until MIN_HISTORY values)."""
-    if len(history) < MIN_HISTORY:
-        return False
-    return depth < COLLAPSE_SHARE * statistics.median(history)
 
 
 def is_distress(snapshot: BookSnapshot, history: Sequence[float]) -> bool:

@@ -17,11 +17,11 @@ from typing import Final
 from adapters.betfair.historical import HistoricalReader
 from adapters.betfair.processor import StreamProcessor
 from engine.features.inputs import price_for_stake
+from engine.features.liquidity import DEPTH_LEVELS
 from engine.market.book import MarketBook, RunnerBook
 from engine.market.ticks import tick_index_or_none
 
 STAKE: Final = 50.0  # the blueprint's price_for_£50
-DEPTH_LEVELS: Final = 3
 LADDER_LEVELS: Final = 25  # levels read for the £50 fill (a £50 fill never needs more)
 
 

@@ -6,18 +6,16 @@ cost nothing but the cache update and the token always carries the latest book.
 
 The definitions are training's (training/align_market.py and align_labels.py build the same
 `BookSummary` from recorded books): the £50 fill price over up to 25 ladder levels, depth on the
-best 3 levels, suspended = status SUSPENDED, and liq_collapse = both sides' top-3 depth below 25%
-of the median of this match's per-point depths so far (after 5 points) — a feature, not the gate's
-collapse rule, which also needs the ladder under its £ floor.
+best 3 levels, suspended = status SUSPENDED, and liq_collapse from engine/features/liquidity.py,
+the one definition training uses too.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Sequence
 from typing import Final
 
 from engine.features.inputs import BookSummary, price_for_stake
+from engine.features.liquidity import DEPTH_LEVELS, is_collapse
 from engine.market.book import MarketBook, RunnerBook
 from engine.market.ticks import tick_index_or_none
 
@@ -31,17 +29,7 @@ def _spread_ticks(back: float | None, lay: float | None) -> int:
     return max(0, high - low)
 
 
-DEPTH_LEVELS: Final = 3
 LADDER_LEVELS: Final = 25  # levels read for the stake's fill price
-COLLAPSE_SHARE: Final = 0.25
-MIN_HISTORY: Final = 5
-
-
-def is_collapse(depth: float, history: Sequence[float]) -> bool:
-    """`depth` below COLLAPSE_SHARE of the median of `history` (False before MIN_HISTORY)."""
-    if len(history) < MIN_HISTORY:
-        return False
-    return depth < COLLAPSE_SHARE * statistics.median(history)
 
 
 def summarise(

@@ -1,6 +1,7 @@
 """The book summary the engine hands the token builder, on real cached books."""
 
-from engine.core.book_features import MIN_HISTORY, is_collapse, mid_odds, summarise
+from engine.core.book_features import mid_odds, summarise
+from engine.features.liquidity import MIN_HISTORY, is_collapse
 from engine.market.cache import MarketCache
 
 
