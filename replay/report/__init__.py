@@ -1,0 +1,1 @@
+"""Replay reports: numbers (report.json) and a self-contained page with figures (report.html)."""
