@@ -209,15 +209,17 @@ def test_the_liquidity_collapse_windows_close_the_gate(observed, repo_root):
 
 
 def test_a_silent_score_feed_closes_the_gate_only_after_the_staleness_limit(observed):
-    ticks = sorted(t.ts for t in observed.day.ticks)
+    # Judged on the engine's own clock: each prediction's ts is when its point tick arrived, so the
+    # check does not depend on how fast the loopback feed delivered ticks at x500.
+    arrivals = sorted(r.ts for r in observed.run.engine.records)
     stale = [
         ts for ts, _m, d in observed.run.engine.decisions if d.reason is GateReason.STALE_SCORE
     ]
 
     assert stale  # changeovers and set breaks outlast gate.score_stale_s (90 s)
-    for ts in stale:  # the feed really was silent (30 event s = 60 ms wall of delivery jitter)
-        recent = [t for t in ticks if ts - (90.0 - 30.0) < t <= ts - 30.0]
-        assert not recent, (ts, recent)
+    for ts in stale:
+        heard = [t for t in arrivals if ts - 90.0 + 1e-6 < t <= ts]
+        assert not heard, (ts, heard)
 
 
 def test_the_control_api_served_matches_metrics_and_health(observed):
