@@ -12,27 +12,8 @@ import math
 import sys
 from pathlib import Path
 
+from engine.cli import non_negative_int, positive_int
 from replay.corpus.facts import FACT_NAMES
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -45,12 +26,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--slams", required=True, type=Path, help="folder with matches.csv + points.parquet"
     )
     build.add_argument("--out", required=True, type=Path, help="output folder (created)")
-    build.add_argument("--matches", type=_positive_int, default=None, help="first N matches by id")
+    build.add_argument("--matches", type=positive_int, default=None, help="first N matches by id")
     build.add_argument(
         "--match-id", action="append", default=None, help="build exactly this match (repeatable)"
     )
-    build.add_argument("--seed", type=_seed, default=0, help="random seed (same seed, same bytes)")
-    build.add_argument("--workers", type=_positive_int, default=1, help="worker processes")
+    build.add_argument(
+        "--seed", type=non_negative_int, default=0, help="random seed (same seed, same bytes)"
+    )
+    build.add_argument("--workers", type=positive_int, default=1, help="worker processes")
     build.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     build.set_defaults(handler=_build)
     facts = sub.add_parser("facts", help="stylized facts of stream files (in-play part)")

@@ -12,17 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from engine.cli import positive_int
 from engine.features.schema import VARIANTS
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -32,8 +23,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     align = sub.add_parser("align", help="one Parquet row per point: score, book, fair, labels")
     align.add_argument("--corpus", required=True, type=Path, help="folder with matches.jsonl")
     align.add_argument("--out", required=True, type=Path, help="aligned Parquet file to write")
-    align.add_argument("--matches", type=_positive, default=None, help="first N matches by id")
-    align.add_argument("--workers", type=_positive, default=1, help="worker processes")
+    align.add_argument("--matches", type=positive_int, default=None, help="first N matches by id")
+    align.add_argument("--workers", type=positive_int, default=1, help="worker processes")
     align.set_defaults(handler=_align)
 
     tens = sub.add_parser("tensorise", help="aligned Parquet -> emu_full/emu_lite tensor files")
@@ -61,22 +52,22 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="tour-level results folder: also retrain the serve prior "
         "(e.g. ../shared/data/results)",
     )
-    retrain.add_argument("--matches", type=_positive, default=None, help="first N matches by id")
+    retrain.add_argument("--matches", type=positive_int, default=None, help="first N matches by id")
     retrain.add_argument(
         "--models", nargs="+", choices=["gru", "transformer"], default=["gru", "transformer"]
     )
     retrain.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=list(VARIANTS))
-    retrain.add_argument("--epochs", type=_positive, default=50, help="maximum epochs")
+    retrain.add_argument("--epochs", type=positive_int, default=50, help="maximum epochs")
     retrain.add_argument(
-        "--transformer-epochs", type=_positive, default=None, help="maximum epochs (Transformer)"
+        "--transformer-epochs", type=positive_int, default=None, help="maximum epochs (Transformer)"
     )
     retrain.add_argument("--lr", type=float, default=1e-3, help="learning rate (emulators)")
-    retrain.add_argument("--patience", type=_positive, default=5, help="early-stopping patience")
-    retrain.add_argument("--batch-size", type=_positive, default=32)
-    retrain.add_argument("--prior-epochs", type=_positive, default=None)
+    retrain.add_argument("--patience", type=positive_int, default=5, help="early-stopping patience")
+    retrain.add_argument("--batch-size", type=positive_int, default=32)
+    retrain.add_argument("--prior-epochs", type=positive_int, default=None)
     retrain.add_argument("--seed", type=int, default=0)
-    retrain.add_argument("--jobs", type=_positive, default=2, help="models trained at once")
-    retrain.add_argument("--workers", type=_positive, default=2, help="align worker processes")
+    retrain.add_argument("--jobs", type=positive_int, default=2, help="models trained at once")
+    retrain.add_argument("--workers", type=positive_int, default=2, help="align worker processes")
     retrain.set_defaults(handler=_retrain)
 
     evaluate = sub.add_parser(
