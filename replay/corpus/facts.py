@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import orjson
 
+from adapters.betfair.historical import iter_lines
 from engine.market.ladder import PriceLadder
 from engine.market.ticks import LADDER, N_TICKS
-from replay.corpus.streamfile import iter_lines
 
 _FILL_TICKS = 10
 
@@ -228,7 +228,7 @@ def stylized_facts(path: str | Path) -> StylizedFacts:
     in_play = False
     status = "OPEN"
     acc = _Accumulator()
-    for line in iter_lines(path):
+    for _line_no, line in iter_lines(path):
         message = orjson.loads(line)
         if message.get("op") != "mcm":
             continue
