@@ -25,6 +25,7 @@ Usage: python benchmarks/bench_execution_realism.py [--json] [--file PATH] [--fl
 
 from __future__ import annotations
 
+import abc
 import argparse
 import asyncio
 import json
@@ -96,7 +97,7 @@ def _favourite(book: MarketBook) -> int | None:
     return best[1] if best else None
 
 
-class Strategy:
+class Strategy(abc.ABC):
     name = ""
 
     def __init__(self, port: BetfairBetting, market_id: str) -> None:
@@ -114,8 +115,9 @@ class Strategy:
         if self.selection is not None:
             await self.decide(book, self.selection)
 
+    @abc.abstractmethod
     async def decide(self, book: MarketBook, selection: int) -> None:
-        raise NotImplementedError
+        """Place or cancel orders on `selection` (the passive and aggressive strategies below)."""
 
     async def place(
         self, selection: int, side: Side, price: float, persistence: Persistence
