@@ -12,7 +12,7 @@ from typing import Any, Final
 import torch
 
 from engine.features.schema import SCHEMA_HASH, SCHEMA_VERSION
-from training.models import Emulator, build_model, model_config
+from training.models import HEAD_KIND, Emulator, build_model, model_config
 
 CHECKPOINT_FORMAT: Final = 1
 
@@ -58,6 +58,12 @@ def load_checkpoint(path: Path) -> Checkpoint:
         )
     architecture = dict(raw["architecture"])
     kind = architecture.pop("kind")
+    head = architecture.pop("head", None)
+    if head != HEAD_KIND:
+        raise ValueError(
+            f"checkpoint.architecture.head: {path.name} has a {head or 'pre-anchor'} price head, "
+            f"this code builds {HEAD_KIND}; retrain"
+        )
     model = build_model(kind, **architecture)
     model.load_state_dict(raw["state_dict"])
     model.eval()

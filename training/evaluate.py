@@ -6,7 +6,10 @@ Baselines (all read from the token, so they use only what the emulator sees):
 * previous label — the market's previous probability (residual + previous fair price);
 * previous label + fair move — the previous market probability moved by the physics model's
   change over the point (fair_delta), clipped to [0, 1];
-* physics fair price — the model's own fair probability.
+* physics fair price — the model's own fair probability;
+* anchor — what the emulators' price head corrects (training.models.anchor_terms): the last market
+  price (the token's £50 book mid, else the previous label) moved by the physics logit change; an
+  untrained emulator predicts exactly this.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from engine.features.schema import TOKEN_INDEX
 from engine.models.runner import load_emulator
 from training.metrics import POST_MTO_POINTS, emulator_metrics
+from training.models import anchor_terms, first_points
 from training.tensors import TensorSet
 
 Array = np.ndarray[Any, np.dtype[Any]]
@@ -46,7 +51,14 @@ def baseline_prices(data: TensorSet) -> dict[str, Array]:
     previous = seq[..., TOKEN_INDEX["residual"]] + fair - delta
     # first point: no previous label in the token; use the fair price
     previous[:, 0] = fair[:, 0]
+    with torch.no_grad():
+        tokens = torch.from_numpy(seq)
+        last, move = anchor_terms(
+            tokens, torch.from_numpy(data.static).unsqueeze(1), first_points(tokens)
+        )
+        anchor = torch.sigmoid(last + move).numpy()
     return {
+        "anchor (last market price + fair logit move)": anchor,
         "previous label": previous,
         "previous label + fair move": np.clip(previous + delta, 0.0, 1.0),
         "physics fair price": fair,

@@ -1,7 +1,8 @@
 """The two market-price emulators of DESIGN.md §5, with a full-sequence forward for training and a
 single-step forward (GRU hidden state / append-only KV cache) that the ONNX export traces.
 
-Both return, per point, the price (sigmoid), the log-variance of the price error and the distress
+Both return, per point, the price (a logit correction to the previous market price moved by the
+physics model, see anchor_terms), the log-variance of the price error and the distress
 LOGIT (the sigmoid is applied in the exported step graph; training uses BCE-with-logits).
 Defaults are the shipped architecture; the size arguments exist so tests can build tiny models.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import torch
 from torch import Tensor, nn
 
-from engine.features.schema import STATIC_DIM, TOKEN_DIM
+from engine.features.schema import STATIC_COLUMNS, STATIC_DIM, TOKEN_DIM, TOKEN_INDEX
+
+# Recorded in each model's metadata: how the price head reads the trunk (see Heads).
+HEAD_KIND: Final = "anchored-logit-v1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +32,7 @@ class GRUConfig:
     dropout: float = 0.2
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "gru", **asdict(self)}
+        return {"kind": "gru", "head": HEAD_KIND, **asdict(self)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,27 +54,95 @@ class TransformerConfig:
         return self.d_model // self.heads
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "transformer", **asdict(self)}
+        return {"kind": "transformer", "head": HEAD_KIND, **asdict(self)}
+
+
+# Clamp of the probabilities before their logits: the book never prices a player beyond
+# 1.001 / 1000 odds, and a finite logit keeps the gradient defined.
+ANCHOR_EDGE: Final = 1e-3
+_FAIR, _DELTA, _RESIDUAL = (TOKEN_INDEX[n] for n in ("fair_prob", "fair_delta", "residual"))
+_BACK, _LAY, _BACK_50, _LAY_50 = (
+    TOKEN_INDEX[n] for n in ("back_prob", "lay_prob", "back_prob_50", "lay_prob_50")
+)
+_PRE_MATCH = STATIC_COLUMNS.index("pre_match_logit")
+
+
+def _clamped_logit(p: Tensor) -> Tensor:
+    q = p.clamp(ANCHOR_EDGE, 1.0 - ANCHOR_EDGE)
+    return torch.log(q) - torch.log1p(-q)
+
+
+def _book_mid(token: Tensor) -> Tensor:
+    """The label's own definition (training/align_labels.market_prob) on the token's book: the
+    mean of the £50 back and lay probabilities, each falling back to the best price when £50 is not
+    fillable; one side alone when the other is empty; 0 with no book (and always in emu_lite)."""
+    back = torch.where(token[..., _BACK_50] > 0.0, token[..., _BACK_50], token[..., _BACK])
+    lay = torch.where(token[..., _LAY_50] > 0.0, token[..., _LAY_50], token[..., _LAY])
+    sides = (back > 0.0).to(token.dtype) + (lay > 0.0).to(token.dtype)
+    return (back + lay) / sides.clamp(min=1.0)
+
+
+def anchor_terms(token: Tensor, static: Tensor, first: Tensor) -> tuple[Tensor, Tensor]:
+    """(previous market logit, physics logit move over the point) for token (…, F).
+
+    The market's next price is, to first order, its last price moved by what the point did to the
+    fair price. The emulators predict a correction to that in logit space instead of the price from
+    scratch, so an untrained model starts at this baseline and training spends its capacity on what
+    it misses (the market's favourite-longshot scaling of moves, over-reaction after breaks and its
+    decay, MTOs, the market knowing the players better than the physics model).
+
+    The last market price is the book the token carries (its £50 mid, as the label is defined) and,
+    without a book (emu_lite, an empty market), the previous label (residual + previous fair). On a
+    match's first point (`first`, broadcastable to token[..., 0]) the previous fair price is the
+    pre-match probability in `static` (the physics model is calibrated to it at 0-0), which is also
+    the last market price when there is no book. Everything is read from inputs the exported graphs
+    already take.
+    """
+    fair = token[..., _FAIR]
+    pre_match = torch.sigmoid(static[..., _PRE_MATCH])
+    previous_fair = torch.where(first, pre_match, fair - token[..., _DELTA])
+    previous_label = torch.where(first, pre_match, token[..., _RESIDUAL] + previous_fair)
+    mid = _book_mid(token)
+    previous = torch.where(mid > 0.0, mid, previous_label)
+    return _clamped_logit(previous), _clamped_logit(fair) - _clamped_logit(previous_fair)
+
+
+def first_points(seq: Tensor) -> Tensor:
+    """(1, T) bool, true at t = 0: the first point of every sequence in a batch."""
+    first = torch.zeros(1, seq.shape[1], dtype=torch.bool, device=seq.device)
+    first[:, 0] = True
+    return first
 
 
 class Heads(nn.Module):
-    """price (sigmoid), log-variance, distress logit.
+    """Anchored price, log-variance, distress logit.
 
+    price = sigmoid(previous_logit + (1 + gain) · move + offset), with offset and gain read from
+    the trunk and zero at initialisation (see anchor_terms).
     While training, the log-variance head reads DETACHED features: it learns the size of the price
     error as a probe of the trunk without its (large) NLL gradient reshaping the price features —
-    the price objective stays the blueprint's MSE. In eval the three heads are one GEMM.
+    the price objective stays the blueprint's MSE. In eval the four outputs are one GEMM.
     """
 
     def __init__(self, width: int) -> None:
         super().__init__()
-        self.linear = nn.Linear(width, 3)  # one GEMM for the three heads
+        self.linear = nn.Linear(width, 4)  # offset, gain, logvar, distress: one GEMM
+        with torch.no_grad():
+            self.linear.weight[:2].zero_()
+            self.linear.bias[:2].zero_()
 
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        price, logvar, distress = self.linear(x).unbind(-1)
+    def forward(
+        self, x: Tensor, token: Tensor, static: Tensor, first: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """x (…, width) trunk features, token (…, F) the point's token, static and first as in
+        anchor_terms -> price, logvar, distress logit, each (…)."""
+        offset, gain, logvar, distress = self.linear(x).unbind(-1)
         if self.training:
-            w, b = self.linear.weight[1:2], self.linear.bias[1:2]
+            w, b = self.linear.weight[2:3], self.linear.bias[2:3]
             logvar = nn.functional.linear(x.detach(), w, b).squeeze(-1)
-        return torch.sigmoid(price), logvar, distress
+        previous, move = anchor_terms(token, static, first)
+        price = torch.sigmoid(previous + (1.0 + gain) * move + offset)
+        return price, logvar, distress
 
 
 class GRUEmulator(nn.Module):
@@ -102,7 +174,9 @@ class GRUEmulator(nn.Module):
         """static (N, S), seq (N, T, F) -> price, logvar, distress_logit, each (N, T)."""
         x = self.drop(self.token_net(seq))
         out, _ = self.gru(x, self.initial_state(static))
-        price, logvar, distress = self.heads(self.drop(out))
+        price, logvar, distress = self.heads(
+            self.drop(out), seq, static.unsqueeze(1), first_points(seq)
+        )
         return price, logvar, distress
 
     def step(
@@ -113,7 +187,7 @@ class GRUEmulator(nn.Module):
         h = torch.where(reset.reshape(1, 1, 1) > 0.5, self.initial_state(static), state)
         x = self.token_net(token).unsqueeze(1)
         out, h_new = self.gru(x, h)
-        price, logvar, distress = self.heads(out[:, 0])
+        price, logvar, distress = self.heads(out[:, 0], token, static, reset > 0.5)
         return price, logvar, torch.sigmoid(distress), h_new
 
 
@@ -204,7 +278,9 @@ class TransformerEmulator(nn.Module):
         x = self.drop(x + sinusoidal(positions, self.config.d_model))
         for block in self._blocks():
             x = block(x)
-        price, logvar, distress = self.heads(self.norm(x[:, 1:]))
+        price, logvar, distress = self.heads(
+            self.norm(x[:, 1:]), seq, static.unsqueeze(1), first_points(seq)
+        )
         return price, logvar, distress
 
     def step(
@@ -220,7 +296,7 @@ class TransformerEmulator(nn.Module):
         for i, block in enumerate(self._blocks()):
             x, k, v = block.step(x, past[2 * i], past[2 * i + 1])
             new_rows.extend((k, v))
-        price, logvar, distress = self.heads(self.norm(x))
+        price, logvar, distress = self.heads(self.norm(x), token, static, position == 1)
         return (price, logvar, torch.sigmoid(distress), *new_rows)
 
 

@@ -1,6 +1,7 @@
 """Deterministic synthetic tensor sets for tests, smoke runs and latency benchmarks.
 
-The market label follows the token's fair_prob column plus a smooth offset and noise, MTOs happen
+The market label follows the token's fair_prob column plus a smooth offset and noise, the token's
+fair_delta and residual columns are consistent with them (as the aligner writes them), MTOs happen
 in a third of the matches, distress marks the 5 points after an MTO. It exercises shapes, masks,
 the MTO weighting and the export path; it says nothing about accuracy on real markets.
 """
@@ -39,9 +40,14 @@ def make_synthetic_tensors(n_matches: int = 24, max_points: int = 30, seed: int 
             seq[m, :length, TOKEN_INDEX["pts_since_mto"]] = pts[m, :length] / NO_MTO
             seq[m, start:length, TOKEN_INDEX["exp_decay_mto"]] = np.exp(-since / 10.0)
             distress[m, start : min(start + 5, length)] = 1.0
-        offset = 0.03 * np.tanh(seq[m, :length, TOKEN_INDEX["back_prob"]])
+        offset = 0.08 * np.tanh(3.0 * seq[m, :length, TOKEN_INDEX["back_prob"]])
         noise = rng.normal(0.0, 0.003, length)
         y[m, :length] = np.clip(fair + offset + noise, 0.0, 1.0)
+        # the timing contract's columns: the move of the fair price over the point and the
+        # previous label's gap to the previous fair price (both 0 on the first point)
+        seq[m, :length, TOKEN_INDEX["fair_delta"]] = np.diff(fair, prepend=fair[0])
+        seq[m, 0, TOKEN_INDEX["residual"]] = 0.0
+        seq[m, 1:length, TOKEN_INDEX["residual"]] = y[m, : length - 1] - fair[: length - 1]
         seq[m, length:] = 0.0
     split = np.full(n_matches, SPLIT_TRAIN, dtype=np.int8)
     split[n_matches * 3 // 5 : n_matches * 4 // 5] = SPLIT_VAL

@@ -1,16 +1,44 @@
+import math
+from typing import TypeVar
+
 import pytest
 import torch
 
-from engine.features.schema import STATIC_DIM, TOKEN_DIM
+from engine.features.schema import STATIC_DIM, TOKEN_DIM, TOKEN_INDEX
 from training.models import (
+    ANCHOR_EDGE,
     GRUConfig,
     GRUEmulator,
     TransformerConfig,
     TransformerEmulator,
+    anchor_terms,
     build_model,
 )
 
 KINDS = ["gru", "transformer"]
+
+
+def tokens(n: int, length: int, seed: int = 0) -> torch.Tensor:
+    """Random tokens whose fair/residual columns are coherent probabilities."""
+    g = torch.Generator().manual_seed(seed)
+    seq = torch.randn(n, length, TOKEN_DIM, generator=g)
+    fair = 0.1 + 0.8 * torch.rand(n, length, generator=g)
+    seq[..., TOKEN_INDEX["fair_prob"]] = fair
+    seq[..., TOKEN_INDEX["fair_delta"]] = 0.05 * torch.rand(n, length, generator=g) - 0.025
+    seq[..., TOKEN_INDEX["residual"]] = 0.04 * torch.rand(n, length, generator=g) - 0.02
+    return seq
+
+
+M = TypeVar("M", bound=GRUEmulator | TransformerEmulator)
+
+
+def trained_like(model: M) -> M:
+    """A fresh model's price head is zero (it starts at the anchor); give it weights so the
+    trunk shows through, as it does after training."""
+    with torch.no_grad():
+        model.heads.linear.weight.normal_(0.0, 0.5)
+        model.heads.linear.bias.normal_(0.0, 0.1)
+    return model
 
 
 def test_default_architectures_are_the_design_ones():
@@ -30,8 +58,8 @@ def test_default_architectures_are_the_design_ones():
 @pytest.mark.parametrize("kind", KINDS)
 def test_output_shapes(kind, tiny):
     torch.manual_seed(0)
-    model = build_model(kind, **tiny[kind]).eval()
-    price, logvar, distress = model(torch.randn(3, STATIC_DIM), torch.randn(3, 9, TOKEN_DIM))
+    model = trained_like(build_model(kind, **tiny[kind])).eval()
+    price, logvar, distress = model(torch.randn(3, STATIC_DIM), tokens(3, 9))
     assert price.shape == logvar.shape == distress.shape == (3, 9)
     assert bool(((price > 0) & (price < 1)).all())
 
@@ -39,10 +67,10 @@ def test_output_shapes(kind, tiny):
 @pytest.mark.parametrize("kind", KINDS)
 def test_models_are_causal(kind, tiny):
     torch.manual_seed(0)
-    model = build_model(kind, **tiny[kind]).eval()
-    static, seq = torch.randn(1, STATIC_DIM), torch.randn(1, 10, TOKEN_DIM)
+    model = trained_like(build_model(kind, **tiny[kind])).eval()
+    static, seq = torch.randn(1, STATIC_DIM), tokens(1, 10)
     changed = seq.clone()
-    changed[:, 6:] += 5.0
+    changed[:, 6:, : TOKEN_INDEX["fair_prob"]] += 5.0
     with torch.no_grad():
         a, _, _ = model(static, seq)
         b, _, _ = model(static, changed)
@@ -53,8 +81,8 @@ def test_models_are_causal(kind, tiny):
 @pytest.mark.parametrize("kind", KINDS)
 def test_static_vector_conditions_the_first_point(kind, tiny):
     torch.manual_seed(0)
-    model = build_model(kind, **tiny[kind]).eval()
-    seq = torch.randn(1, 4, TOKEN_DIM)
+    model = trained_like(build_model(kind, **tiny[kind])).eval()
+    seq = tokens(1, 4)
     with torch.no_grad():
         a, _, _ = model(torch.zeros(1, STATIC_DIM), seq)
         b, _, _ = model(torch.ones(1, STATIC_DIM), seq)
@@ -63,8 +91,8 @@ def test_static_vector_conditions_the_first_point(kind, tiny):
 
 def test_gru_step_matches_full_sequence(tiny):
     torch.manual_seed(1)
-    model = GRUEmulator(GRUConfig(**tiny["gru"])).eval()
-    static, seq = torch.randn(1, STATIC_DIM), torch.randn(1, 8, TOKEN_DIM)
+    model = trained_like(GRUEmulator(GRUConfig(**tiny["gru"]))).eval()
+    static, seq = torch.randn(1, STATIC_DIM), tokens(1, 8)
     with torch.no_grad():
         full, _, _ = model(static, seq)
         state = torch.full((2, 1, 16), 9.0)  # garbage, replaced by reset on the first step
@@ -77,8 +105,8 @@ def test_gru_step_matches_full_sequence(tiny):
 
 def test_transformer_step_matches_full_sequence(tiny):
     torch.manual_seed(1)
-    model = TransformerEmulator(TransformerConfig(**tiny["transformer"])).eval()
-    static, seq = torch.randn(1, STATIC_DIM), torch.randn(1, 8, TOKEN_DIM)
+    model = trained_like(TransformerEmulator(TransformerConfig(**tiny["transformer"]))).eval()
+    static, seq = torch.randn(1, STATIC_DIM), tokens(1, 8)
     layers = model.config.layers
     with torch.no_grad():
         full, _, _ = model(static, seq)
@@ -98,3 +126,59 @@ def test_unknown_model_kind():
         build_model("lstm")
     with pytest.raises(ValueError, match="d_model"):
         TransformerConfig(d_model=10, heads=4)
+
+
+def _token(**columns: float) -> torch.Tensor:
+    token = torch.zeros(TOKEN_DIM)
+    for name, value in columns.items():
+        token[TOKEN_INDEX[name]] = value
+    return token
+
+
+STATIC = torch.zeros(STATIC_DIM)  # pre-match logit 0: an even match
+LATER, FIRST = torch.tensor(False), torch.tensor(True)
+
+
+def test_without_a_book_the_anchor_is_the_previous_label_moved_by_the_fair_logit_change():
+    token = _token(fair_prob=0.6, fair_delta=0.1, residual=0.05)  # prev fair .5, prev label .55
+    previous, move = anchor_terms(token, STATIC, LATER)
+    assert float(previous) == pytest.approx(math.log(0.55 / 0.45), abs=1e-6)
+    assert float(move) == pytest.approx(math.log(0.6 / 0.4), abs=1e-6)
+
+
+def test_with_a_book_the_anchor_is_its_50_pound_mid_as_the_label_defines_it():
+    both = _token(fair_prob=0.6, back_prob_50=0.5, lay_prob_50=0.52, residual=0.3)
+    best_only = _token(fair_prob=0.6, back_prob=0.5, lay_prob=0.54, lay_prob_50=0.0)
+    one_side = _token(fair_prob=0.6, back_prob_50=0.5)
+    for token, mid in ((both, 0.51), (best_only, 0.52), (one_side, 0.5)):
+        previous, _ = anchor_terms(token, STATIC, LATER)
+        assert float(previous) == pytest.approx(math.log(mid / (1 - mid)), abs=1e-5)
+
+
+def test_on_the_first_point_the_previous_fair_price_is_the_pre_match_line():
+    static = torch.zeros(STATIC_DIM)
+    static[0] = math.log(0.7 / 0.3)
+    token = _token(fair_prob=0.72)  # no book, no residual, no delta on a first point
+    previous, move = anchor_terms(token, static, FIRST)
+    assert float(previous) == pytest.approx(math.log(0.7 / 0.3), abs=1e-5)
+    assert float(previous + move) == pytest.approx(math.log(0.72 / 0.28), abs=1e-5)
+
+
+def test_anchor_clamps_a_settled_price_to_a_finite_logit():
+    previous, move = anchor_terms(_token(fair_prob=1.0), STATIC, LATER)
+    edge = math.log((1 - ANCHOR_EDGE) / ANCHOR_EDGE)
+    assert float(previous) == pytest.approx(edge, rel=1e-5)
+    assert float(move) == 0.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_an_untrained_model_predicts_the_anchor(kind, tiny):
+    torch.manual_seed(0)
+    model = build_model(kind, **tiny[kind]).eval()
+    static, seq = torch.randn(2, STATIC_DIM), tokens(2, 6)
+    with torch.no_grad():
+        price, _, _ = model(static, seq)
+    first = torch.zeros(1, 6, dtype=torch.bool)
+    first[0, 0] = True
+    previous, move = anchor_terms(seq, static.unsqueeze(1), first)
+    assert torch.allclose(price, torch.sigmoid(previous + move), atol=1e-6)
