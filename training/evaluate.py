@@ -27,6 +27,8 @@ from training.models import anchor_terms, first_points
 from training.tensors import TensorSet
 
 Array = np.ndarray[Any, np.dtype[Any]]
+ANCHOR_NAME = "anchor (last market price + fair logit move)"
+ANCHOR_BASELINE = f"baseline: {ANCHOR_NAME}"  # as evaluate_models names it
 
 
 def onnx_predictions(onnx_path: Path, data: TensorSet) -> tuple[Array, Array]:
@@ -58,7 +60,8 @@ def baseline_prices(data: TensorSet) -> dict[str, Array]:
         )
         anchor = torch.sigmoid(last + move).numpy()
     return {
-        "anchor (last market price + fair logit move)": anchor,
+        ANCHOR_BASELINE.removeprefix("baseline: ")
+        + " (last market price + fair logit move)": anchor,
         "previous label": previous,
         "previous label + fair move": np.clip(previous + delta, 0.0, 1.0),
         "physics fair price": fair,

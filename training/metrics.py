@@ -1,5 +1,10 @@
 """Validation metrics of an emulator, numpy only: price RMSE in probability points, RMSE in the
-20 points after an MTO, distress AUC."""
+20 points after an MTO, RMSE from each match's second point on, distress AUC.
+
+The second-point RMSE is reported because a match's first point is special for emu_lite: with no
+book and no previous label it cannot know where the market opened in-play (the simulated market,
+like a real one, knows the players better than the pre-match line), so a handful of first points
+can dominate its RMSE."""
 
 from __future__ import annotations
 
@@ -53,9 +58,12 @@ def emulator_metrics(
     """The validation table's numbers; NaN-valued metrics (no such points) are left out."""
     valid = mask.astype(bool)
     post_mto = valid & (pts_since_mto < POST_MTO_POINTS)
+    later = valid.copy()
+    later[:, :1] = False
     metrics = {
         "rmse_ppt": rmse_ppt(price, y, valid),
         "rmse_post_mto_ppt": rmse_ppt(price, y, post_mto),
+        "rmse_from_point_2_ppt": rmse_ppt(price, y, later),
         "distress_auc": auc(distress_prob[valid], distress[valid]),
         "points": float(valid.sum()),
     }

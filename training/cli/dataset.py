@@ -120,7 +120,7 @@ def _tensorise(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     from engine.models.metadata import load_metadata
-    from training.evaluate import evaluate_models
+    from training.evaluate import ANCHOR_BASELINE, evaluate_models
     from training.tensorise import VARIANT_FILES
     from training.tensors import SPLIT_TEST, SPLIT_VAL, load_tensors
 
@@ -132,7 +132,10 @@ def _evaluate(args: argparse.Namespace) -> int:
             continue
         data = load_tensors(args.tensors / VARIANT_FILES[variant]).subset(split)
         for name, metrics in evaluate_models(paths, data).items():
-            results.setdefault(name, metrics)  # baselines read no book column: same in both
+            if name.startswith(ANCHOR_BASELINE):  # reads the book: one per variant
+                results[f"{name} [{variant}]"] = metrics
+            else:  # the other baselines read no book column: the same in both variants
+                results.setdefault(name, metrics)
     return _emit({"split": args.split, "results": results})
 
 

@@ -34,3 +34,19 @@ def test_post_mto_rmse_uses_only_the_20_points_after():
     assert out["rmse_post_mto_ppt"] == pytest.approx(10.0)
     assert "distress_auc" not in out  # one class only
     assert out["points"] == 3
+
+
+def test_rmse_from_point_2_leaves_out_each_matchs_first_point():
+    pred = np.array([[0.5, 0.5, 0.5], [0.2, 0.3, 0.0]])
+    y = np.array([[0.9, 0.6, 0.5], [0.4, 0.3, 0.0]])
+    mask = np.array([[True, True, True], [True, True, False]])
+    out = emulator_metrics(
+        pred,
+        np.zeros_like(pred),
+        y=y,
+        distress=np.zeros_like(pred),
+        mask=mask,
+        pts_since_mto=np.full(pred.shape, 99),
+    )
+    assert out["rmse_from_point_2_ppt"] == pytest.approx(np.sqrt(0.01 / 3) * 100)
+    assert out["rmse_ppt"] == pytest.approx(np.sqrt((0.16 + 0.01 + 0.04) / 5) * 100)
