@@ -60,8 +60,7 @@ def baseline_prices(data: TensorSet) -> dict[str, Array]:
         )
         anchor = torch.sigmoid(last + move).numpy()
     return {
-        ANCHOR_BASELINE.removeprefix("baseline: ")
-        + " (last market price + fair logit move)": anchor,
+        ANCHOR_NAME: anchor,
         "previous label": previous,
         "previous label + fair move": np.clip(previous + delta, 0.0, 1.0),
         "physics fair price": fair,

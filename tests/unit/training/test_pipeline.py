@@ -158,3 +158,5 @@ def test_one_command_retrain_writes_parity_checked_models(repo_root, tmp_path, c
     scored = json.loads(capsys.readouterr().out)["results"]
     assert scored["gru_lite"]["rmse_ppt"] == pytest.approx(meta.metrics["rmse_ppt"], abs=1e-3)
     assert "baseline: previous label + fair move" in scored
+    anchor = scored["baseline: anchor (last market price + fair logit move) [lite]"]
+    assert anchor["points"] == scored["gru_lite"]["points"]
