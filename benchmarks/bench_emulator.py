@@ -16,6 +16,12 @@ row L: the same work as the step at L). Three ways to take that step are timed i
 - torch: the PyTorch module's own step function (eager, 1 thread, no_grad).
 
 Prints one JSON object: median and p99 in µs and ratios peer / ours. intra_op_num_threads=1.
+
+    python benchmarks/bench_emulator.py --idle-ms 0,1,10,100
+
+times instead the GRU step (ours) after the process slept that long before each call: how much
+of the step's cost is the CPU's caches gone cold while idle, as between the points of a live
+match (an event loop waits in epoll for most of the time between two points).
 """
 
 from __future__ import annotations
@@ -138,10 +144,57 @@ def _torch(model: Any, kind: str, static: Any, tokens: Any, length: int) -> Any:
     return tr_step
 
 
+def _after_idle(step: Callable[[], object], idle_ms: float, repeats: int) -> dict[str, float]:
+    """Median/p99 of `step` when each call follows `idle_ms` of sleep (0: back to back)."""
+    for _ in range(20):
+        step()
+    samples = []
+    for _ in range(repeats):
+        if idle_ms > 0:
+            time.sleep(idle_ms / 1000.0)
+        start = time.perf_counter_ns()
+        step()
+        samples.append(time.perf_counter_ns() - start)
+    arr = np.array(samples) / 1000.0
+    return {"median_us": float(np.median(arr)), "p99_us": float(np.percentile(arr, 99))}
+
+
+def idle_report(idle_ms: list[float], repeats: int) -> dict[str, Any]:
+    rng = np.random.default_rng(1)
+    static = rng.normal(size=STATIC_DIM).astype(np.float32)
+    tokens = rng.normal(size=(51, TOKEN_DIM)).astype(np.float32)
+    with tempfile.TemporaryDirectory() as tmp:
+        _model, path = _export("gru", Path(tmp))
+        step = _ours(EmulatorRunner(path, "gru"), static, tokens, 50)
+        # fewer repeats for long gaps: the point is the gap, not the sample size
+        return {
+            f"gru_after_{gap:g}ms_idle": _after_idle(
+                step, gap, repeats if gap < 50 else max(30, repeats // 10)
+            )
+            for gap in idle_ms
+        }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument(
+        "--idle-ms", default="", help="comma-separated idle gaps: time the GRU step after each"
+    )
     args = parser.parse_args()
+    if args.idle_ms:
+        configure_logging("WARNING")
+        torch.set_num_threads(1)
+        gaps = [float(v) for v in args.idle_ms.split(",")]
+        report = {
+            "date_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "python": platform.python_version(),
+            "onnxruntime": __import__("onnxruntime").__version__,
+            "repeats": args.repeats,
+            "results": idle_report(gaps, args.repeats),
+        }
+        sys.stdout.write(json.dumps(report, indent=1) + "\n")
+        return 0
     configure_logging("WARNING")  # stdout carries only the JSON report
     torch.set_num_threads(1)
     rng = np.random.default_rng(1)

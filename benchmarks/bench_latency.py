@@ -10,14 +10,15 @@ Measured per event, in the engine process (perf_counter_ns):
 - market event: from the stream client's socket read returning the chunk that holds the message
   to the end of the engine's decision for it (orjson parse, cache update, gate, publish);
 - point: from the score client handing over the decoded tick to the end of the decision (score
-  machine, physics + what-ifs, features, Emu-full + Emu-lite step, gate, prediction record,
-  strategy). The WebSocket frame read and tick decode before it are not included.
+  machine, physics + what-ifs, features, Emu-full step, gate, prediction record, strategy; Emu-lite
+  steps right after the decision). The WebSocket frame read and tick decode are not included.
 RSS: VmRSS of the engine process before the engine was built (imports done) and at the end of
 the run (models are exported by a child process, so torch never loads into this one).
 
     python benchmarks/bench_latency.py                       # GRU and Transformer, 5 matches
     python benchmarks/bench_latency.py --copies 10 --kinds gru --duration 60   # 50 matches
     python benchmarks/bench_latency.py --replay 2013-wimbledon-1401   # in process, no sockets
+    python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
 """
 
 from __future__ import annotations
@@ -77,6 +78,24 @@ def rss_mib() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     return float("nan")
+
+
+def pin(cpu: int | None) -> None:
+    """Run this process on one CPU only (None: leave it to the scheduler)."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+
+def cpu_list(value: str) -> tuple[int | None, int | None]:
+    """ "ENGINE,FEEDER" CPU numbers for --pin (empty: no pinning)."""
+    if not value:
+        return None, None
+    parts = value.split(",")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(
+            f"--pin: expected ENGINE,FEEDER cpu numbers, got {value!r}"
+        )
+    return int(parts[0]), int(parts[1])
 
 
 # ---------------------------------------------------------------------------------------- day
@@ -157,6 +176,7 @@ def copied_matches(root: Path, copies: int) -> dict[str, MatchInfo]:
 
 
 async def feed(args: argparse.Namespace) -> None:
+    pin(args.feeder_cpu)
     day = copied_day(load_demo_day(ROOT / "data" / "sample"), args.copies)
     settings = StreamServerSettings(speed=args.speed, max_gap_ms=0, subscription_limit=1000)
     exchange = LoopbackExchange(
@@ -299,6 +319,7 @@ def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
         "market_event": percentiles(market_ns),
         "point": percentiles(point_ns),
         "intents": sink.intents,
+        "stage_mean_us": stage_means_us(engine.metrics),
     }
 
 
@@ -352,6 +373,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
             str(args.speed),
             "--copies",
             str(args.copies),
+            *(["--feeder-cpu", str(args.pin[1])] if args.pin[1] is not None else []),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -368,6 +390,8 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         consumer.client = client
         score = ScoreFeedClient(info["score_url"], consumer.on_tick)
         tasks = [asyncio.create_task(client.run()), asyncio.create_task(score.run())]
+        if args.busy_poll:
+            tasks.append(asyncio.create_task(busy_poll()))
         await asyncio.sleep(args.duration)
         client.stop()
         score.stop()
@@ -398,6 +422,13 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
     }
 
 
+async def busy_poll() -> None:
+    """Keep the event loop spinning: every iteration polls the sockets with a zero timeout, so
+    the engine's CPU never idles (and never goes cold) between events."""
+    while True:
+        await asyncio.sleep(0)
+
+
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
         import uvloop
@@ -416,6 +447,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="wall seconds per run")
     parser.add_argument("--kinds", default="gru,transformer")
     parser.add_argument(
+        "--pin",
+        type=cpu_list,
+        default=(None, None),
+        metavar="ENGINE,FEEDER",
+        help="pin the engine and the feeder process to these CPUs (e.g. 1,0)",
+    )
+    parser.add_argument("--feeder-cpu", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--busy-poll", action="store_true", help="the engine's event loop spins instead of sleeping"
+    )
+    parser.add_argument(
         "--replay", default="", metavar="MATCH_ID", help="reference: in-process replay, no sockets"
     )
     args = parser.parse_args()
@@ -426,6 +468,7 @@ def main() -> None:
     if args.export:
         export_models(args.export, Path(args.models))
         return
+    pin(args.pin[0])
     results = []
     for kind in args.kinds.split(","):
         with tempfile.TemporaryDirectory() as tmp:

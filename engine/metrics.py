@@ -4,10 +4,11 @@ Each `EngineMetrics` owns its own `CollectorRegistry`, never the process-global 
 replay workers in one process never share or collide on series. The daemon serves it on /metrics;
 replay writes it to a text file (`write_textfile`) for the node exporter's textfile collector.
 
-Hot-path metrics (stage latencies, messages by type, gate decisions) are plain Python integers
-updated without locks and turned into Prometheus families only when the registry is collected (a
-scrape or a textfile write): prometheus-client's own Histogram.observe and Counter.inc take a lock
-and cost about a microsecond each, several times the gate itself. This is safe because the engine
+Hot-path metrics (stage latencies, messages by type, gate decisions, the per-point emulator error
+series) are plain Python numbers updated without locks and turned into Prometheus families only
+when the registry is collected (a scrape or a textfile write): prometheus-client's own
+Histogram.observe, Counter.inc and Gauge.set take a lock and cost about a microsecond each (more
+with a labels() look-up), several times the gate itself. This is safe because the engine
 is single-threaded: the event loop both updates and serves them. Everything that changes at human
 speed (orders, exposure, P&L, staleness, reconnects) uses prometheus-client's types directly.
 """
@@ -24,7 +25,12 @@ from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, write_to_textfile
 from prometheus_client.exposition import generate_latest
-from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 PREFIX: Final = "courtside"
@@ -147,12 +153,57 @@ class FastCounter:
         return family
 
 
+class GaugeCell:
+    """One labelled value of a `FastGauge`: ``cell.set(v)`` is a plain attribute store."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0.0
+
+    def set(self, value: float) -> None:
+        self.value = float(value)
+
+
+class FastGauge:
+    """A gauge family kept as `GaugeCell`s; exported by `_HotPathCollector`."""
+
+    __slots__ = ("cells", "documentation", "labelnames", "name")
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        self.cells: dict[tuple[str, ...], GaugeCell] = {}
+
+    def labels(self, *values: str) -> GaugeCell:
+        """The cell for these label values (created on first use)."""
+        cell = self.cells.get(values)
+        if cell is None:
+            if len(values) != len(self.labelnames):
+                raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {values!r}")
+            cell = self.cells[values] = GaugeCell()
+        return cell
+
+    def family(self) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(self.name, self.documentation, labels=self.labelnames)
+        for values, cell in self.cells.items():
+            family.add_metric(list(values), cell.value)
+        return family
+
+
 class _HotPathCollector(Collector):
     """Turns the lock-free hot-path metrics into Prometheus families at collection time."""
 
-    def __init__(self, timers: Iterable[StageTimer], counters: Iterable[FastCounter]) -> None:
+    def __init__(
+        self,
+        timers: Iterable[StageTimer],
+        counters: Iterable[FastCounter],
+        gauges: Iterable[FastGauge] = (),
+    ) -> None:
         self._timers = tuple(timers)
         self._counters = tuple(counters)
+        self._gauges = tuple(gauges)
 
     def collect(self) -> Iterator[Metric]:
         histogram = HistogramMetricFamily(
@@ -171,6 +222,8 @@ class _HotPathCollector(Collector):
         yield histogram
         for counter in self._counters:
             yield counter.family()
+        for gauge in self._gauges:
+            yield gauge.family()
 
 
 class EngineMetrics:
@@ -194,18 +247,16 @@ class EngineMetrics:
             "Trust-gate decisions by reason (open = every check passed)",
             ("reason",),
         )
-        reg.register(_HotPathCollector(self._timers.values(), (self.messages, self.gate_decisions)))
         self.malformed = Counter(
             f"{PREFIX}_malformed_messages",
             "Messages that could not be parsed or applied, by source",
             ["source"],
             registry=reg,
         )
-        self.score_ticks = Counter(
+        self.score_ticks = FastCounter(  # one per tick: lock-free like the other hot counters
             f"{PREFIX}_score_ticks",
             "Score ticks by what the state machine did with them",
-            ["outcome"],
-            registry=reg,
+            ("outcome",),
         )
         self.orders = Counter(
             f"{PREFIX}_orders",
@@ -236,24 +287,35 @@ class EngineMetrics:
             "1 while the kill switch is engaged (no new orders, everything cancelled)",
             registry=reg,
         )
-        self.emulator_error = Gauge(
+        # per point per match: kept lock-free like the stage timers (see the module docstring)
+        self.emulator_error = FastGauge(
             f"{PREFIX}_emulator_rolling_abs_error",
             "Rolling mean |emulator - market| over the gate window, by match and model",
-            ["match", "model"],
-            registry=reg,
+            ("match", "model"),
         )
-        self.emulator_sq_error = Counter(
+        self.emulator_sq_error = FastCounter(
             f"{PREFIX}_emulator_squared_error",
             "Sum of squared emulator errors (probability units), by model: RMSE over any window"
             " is sqrt(increase(this) / increase(courtside_emulator_points))",
-            ["model"],
-            registry=reg,
+            ("model",),
         )
-        self.emulator_points = Counter(
+        self.emulator_points = FastCounter(
             f"{PREFIX}_emulator_points",
             "Points with an emulator price and a market price, by model",
-            ["model"],
-            registry=reg,
+            ("model",),
+        )
+        reg.register(
+            _HotPathCollector(
+                self._timers.values(),
+                (
+                    self.messages,
+                    self.gate_decisions,
+                    self.score_ticks,
+                    self.emulator_sq_error,
+                    self.emulator_points,
+                ),
+                (self.emulator_error,),
+            )
         )
         self.feed_staleness = Gauge(
             f"{PREFIX}_feed_staleness_seconds",
@@ -285,6 +347,7 @@ class EngineMetrics:
             registry=reg,
         )
         self._gate_cells: dict[str, CounterCell] = {}
+        self._emulator_cells: dict[str, tuple[CounterCell, CounterCell]] = {}
         self.daily_loss_limit.set(0.0)
         self.kill_switch.set(0.0)
 
@@ -307,9 +370,13 @@ class EngineMetrics:
 
     def observe_emulator(self, model: str, emu_price: float, market_prob: float) -> None:
         """One point's emulator error: feeds the RMSE counters behind the 3-day alert."""
+        cells = self._emulator_cells.get(model)
+        if cells is None:
+            cells = (self.emulator_sq_error.labels(model), self.emulator_points.labels(model))
+            self._emulator_cells[model] = cells
         error = emu_price - market_prob
-        self.emulator_sq_error.labels(model).inc(error * error)
-        self.emulator_points.labels(model).inc()
+        cells[0].value += error * error
+        cells[1].value += 1.0
 
     # -- export --------------------------------------------------------------------------------
 

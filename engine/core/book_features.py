@@ -12,6 +12,7 @@ the one definition training uses too.
 
 from __future__ import annotations
 
+from bisect import insort
 from typing import Final
 
 from engine.features.inputs import BookSummary, price_for_stake
@@ -32,6 +33,18 @@ def _spread_ticks(back: float | None, lay: float | None) -> int:
 LADDER_LEVELS: Final = 25  # levels read for the stake's fill price
 
 
+def _fill_price(
+    runner: RunnerBook, top: list[tuple[float, float]], back: bool, stake: float
+) -> float | None:
+    """`price_for_stake` over up to LADDER_LEVELS levels, reading past the top levels only when
+    they cannot fill the stake (the fill walks levels best first, so the result is the same)."""
+    price = price_for_stake(top, stake)
+    if price is not None or len(top) < DEPTH_LEVELS:
+        return price
+    levels = runner.back_levels(LADDER_LEVELS) if back else runner.lay_levels(LADDER_LEVELS)
+    return price_for_stake(levels, stake)
+
+
 def summarise(
     book: MarketBook,
     p1: RunnerBook,
@@ -40,33 +53,39 @@ def summarise(
     stake: float,
     depth_history: list[float],
 ) -> BookSummary:
-    """Player 1's side of the book (and player 2's best prices) as a `BookSummary`; appends this
-    point's top-3 depth to `depth_history` (the match's per-point depths)."""
-    backs = p1.back_levels(LADDER_LEVELS)
-    lays = p1.lay_levels(LADDER_LEVELS)
+    """Player 1's side of the book (and player 2's best prices) as a `BookSummary`; inserts this
+    point's top-3 depth into `depth_history` (the match's per-point depths, kept sorted so the
+    collapse rule's median costs no sort)."""
+    backs = p1.back_levels(DEPTH_LEVELS)
+    lays = p1.lay_levels(DEPTH_LEVELS)
     back_price = backs[0][0] if backs else None
     lay_price = lays[0][0] if lays else None
-    back_depth = sum(size for _price, size in backs[:DEPTH_LEVELS])
-    lay_depth = sum(size for _price, size in lays[:DEPTH_LEVELS])
-    depth_history.append(back_depth + lay_depth)
+    back_depth = 0.0
+    for _price, size in backs:
+        back_depth += size
+    lay_depth = 0.0
+    for _price, size in lays:
+        lay_depth += size
+    depth = back_depth + lay_depth
+    insort(depth_history, depth)
     p2_back = p2.best_back() if p2 is not None else None
     p2_lay = p2.best_lay() if p2 is not None else None
     return BookSummary(
-        back_price=back_price,
-        lay_price=lay_price,
-        back_size=backs[0][1] if backs else 0.0,
-        lay_size=lays[0][1] if lays else 0.0,
-        back_price_50=price_for_stake(backs, stake),
-        lay_price_50=price_for_stake(lays, stake),
-        back_depth=back_depth,
-        lay_depth=lay_depth,
-        ltp=p1.ltp,
-        traded=p1.traded_total(),
-        p2_back_price=p2_back[0] if p2_back is not None else None,
-        p2_lay_price=p2_lay[0] if p2_lay is not None else None,
-        spread_ticks=_spread_ticks(back_price, lay_price),
-        suspended=book.status == "SUSPENDED",
-        liq_collapse=is_collapse(back_depth + lay_depth, depth_history),
+        back_price,
+        lay_price,
+        backs[0][1] if backs else 0.0,
+        lays[0][1] if lays else 0.0,
+        _fill_price(p1, backs, True, stake),
+        _fill_price(p1, lays, False, stake),
+        back_depth,
+        lay_depth,
+        p1.ltp,
+        p1.traded_total(),
+        p2_back[0] if p2_back is not None else None,
+        p2_lay[0] if p2_lay is not None else None,
+        _spread_ticks(back_price, lay_price),
+        book.status == "SUSPENDED",
+        is_collapse(depth, depth_history),
     )
 
 

@@ -10,7 +10,6 @@ closes it. Nothing here awaits; every stage is timed into `EngineMetrics`.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -463,7 +462,7 @@ class Engine:
         slot.emu_lite = self.emulators.step_lite(slot.emulators, token)
         timer.stop()
         if slot.emu_lite is not None:
-            record = dataclasses.replace(record, emu_lite=self._emu_price(1, slot.emu_lite))
+            record = record.with_emu_lite(self._emu_price(1, slot.emu_lite))
         slot.prediction = record
         self.predictions += 1
         if self.keep_records:

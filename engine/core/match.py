@@ -74,7 +74,7 @@ class FollowedMarket:
         self.decision: GateDecision | None = None
         self.prediction: PredictionRecord | None = None
         self.points = 0
-        self.point_depths: list[float] = []  # top-3 depth at each point (the collapse feature)
+        self.point_depths: list[float] = []  # top-3 depth at each point, sorted (collapse rule)
 
     @property
     def match_id(self) -> str | None:

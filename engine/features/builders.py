@@ -1,7 +1,11 @@
 """Pure builders: plain inputs -> float32 static vector and per-point token, in schema order.
 
-The builder fills a name -> value mapping and lays it out by TOKEN_COLUMNS, refusing a missing or
-extra name, so the layout can only come from schema.py.
+The token is built on every point of every match on the engine's hot path, so each feature group
+returns its values positionally (no name -> value mapping, no intermediate objects); the group
+name tuples beside the code are checked against TOKEN_COLUMNS at import, so the layout can still
+only come from schema.py. Values are computed as Python floats (doubles) and rounded to float32
+once, when the row is laid out: training's tensorise goes through the same functions, so the
+tokens the models were trained on and the tokens the engine feeds them are bit-identical.
 """
 
 from __future__ import annotations
@@ -14,14 +18,12 @@ import numpy.typing as npt
 
 from engine.features.inputs import (
     BookSummary,
-    FairInputs,
     MatchCounters,
     PlayerServeCounts,
     PointInputs,
     ScoreInputs,
 )
 from engine.features.schema import (
-    BOOK_COLUMNS,
     STATIC_COLUMNS,
     STATIC_DIM,
     SURFACES,
@@ -86,99 +88,172 @@ def _game_point(mine: int, theirs: int, tiebreak: bool, target: int, no_ad: bool
     return mine >= 3 and mine > theirs
 
 
-def _score_features(s: ScoreInputs) -> dict[str, float]:
+# Each group's values are returned in the order of its names below; the concatenation of the
+# names is checked against TOKEN_COLUMNS at import, so the layout still comes from schema.py.
+_SCORE_NAMES: Final = (
+    "server_is_p1",
+    "p1_sets",
+    "p2_sets",
+    "p1_games",
+    "p2_games",
+    "p1_points",
+    "p2_points",
+    "p1_tb_points",
+    "p2_tb_points",
+    "in_tiebreak",
+    "tiebreak_to_10",
+    "set_no",
+    "deciding_set",
+    "p1_game_point",
+    "p2_game_point",
+    "break_point",
+    "p1_set_point",
+    "p2_set_point",
+    "p1_match_point",
+    "p2_match_point",
+)
+
+
+def _score_values(s: ScoreInputs) -> list[float]:
     rules = s.rules
-    deciding = rules.is_deciding_set(s.p1_sets, s.p2_sets)
+    p1_sets, p2_sets = s.p1_sets, s.p2_sets
+    p1_games, p2_games = s.p1_games, s.p2_games
+    p1_points, p2_points = s.p1_points, s.p2_points
+    deciding = rules.is_deciding_set(p1_sets, p2_sets)
     target = rules.tiebreak_target(deciding)
     tb = s.in_tiebreak
-    gp1 = _game_point(s.p1_points, s.p2_points, tb, target, rules.no_ad)
-    gp2 = _game_point(s.p2_points, s.p1_points, tb, target, rules.no_ad)
+    gp1 = _game_point(p1_points, p2_points, tb, target, rules.no_ad)
+    gp2 = _game_point(p2_points, p1_points, tb, target, rules.no_ad)
     # winning this game wins the set: a tiebreak, or reaching 6+ games two clear
-    sp1 = gp1 and (tb or (s.p1_games + 1 >= 6 and s.p1_games + 1 - s.p2_games >= 2))
-    sp2 = gp2 and (tb or (s.p2_games + 1 >= 6 and s.p2_games + 1 - s.p1_games >= 2))
-    receiver_gp = gp2 if s.server == 1 else gp1
-    return {
-        "server_is_p1": float(s.server == 1),
-        "p1_sets": s.p1_sets / 3.0,
-        "p2_sets": s.p2_sets / 3.0,
-        "p1_games": s.p1_games / 6.0,
-        "p2_games": s.p2_games / 6.0,
-        "p1_points": 0.0 if tb else s.p1_points / 4.0,
-        "p2_points": 0.0 if tb else s.p2_points / 4.0,
-        "p1_tb_points": s.p1_points / 7.0 if tb else 0.0,
-        "p2_tb_points": s.p2_points / 7.0 if tb else 0.0,
-        "in_tiebreak": float(tb),
-        "tiebreak_to_10": float(tb and target == 10),
-        "set_no": (s.p1_sets + s.p2_sets + 1) / 5.0,
-        "deciding_set": float(deciding),
-        "p1_game_point": float(gp1),
-        "p2_game_point": float(gp2),
-        "break_point": float(receiver_gp),
-        "p1_set_point": float(sp1),
-        "p2_set_point": float(sp2),
-        "p1_match_point": float(sp1 and s.p1_sets == rules.sets_to_win - 1),
-        "p2_match_point": float(sp2 and s.p2_sets == rules.sets_to_win - 1),
-    }
+    sp1 = gp1 and (tb or (p1_games + 1 >= 6 and p1_games + 1 - p2_games >= 2))
+    sp2 = gp2 and (tb or (p2_games + 1 >= 6 and p2_games + 1 - p1_games >= 2))
+    last_set = rules.sets_to_win - 1
+    return [
+        float(s.server == 1),
+        p1_sets / 3.0,
+        p2_sets / 3.0,
+        p1_games / 6.0,
+        p2_games / 6.0,
+        0.0 if tb else p1_points / 4.0,
+        0.0 if tb else p2_points / 4.0,
+        p1_points / 7.0 if tb else 0.0,
+        p2_points / 7.0 if tb else 0.0,
+        float(tb),
+        float(tb and target == 10),
+        (p1_sets + p2_sets + 1) / 5.0,
+        float(deciding),
+        float(gp1),
+        float(gp2),
+        float(gp2 if s.server == 1 else gp1),  # the receiver's game point
+        float(sp1),
+        float(sp2),
+        float(sp1 and p1_sets == last_set),
+        float(sp2 and p2_sets == last_set),
+    ]
 
 
-def _shrunk(hits: int, trials: int, prior: float) -> float:
-    return (hits + SHRINK_POINTS * prior) / (trials + SHRINK_POINTS)
+_SERVE_PER_PLAYER: Final = (
+    "serve_points",
+    "serve_won",
+    "first_in",
+    "first_won",
+    "second_won",
+    "ace_rate",
+    "df_rate",
+)
+_SERVE_NAMES: Final = (
+    *(f"p1_{n}" for n in _SERVE_PER_PLAYER),
+    *(f"p2_{n}" for n in _SERVE_PER_PLAYER),
+    "serve_detail_known",
+    "p1_points_won_share",
+    "p1_recent_share",
+    "last_point_p1",
+    "streak",
+)
+_LAST_POINT_P1: Final = {0: 0.5, 1: 1.0, 2: 0.0}
 
 
-def _player_serve(prefix: str, c: PlayerServeCounts) -> dict[str, float]:
-    return {
-        f"{prefix}_serve_points": c.points / 100.0,
-        f"{prefix}_serve_won": _shrunk(c.won, c.points, PRIOR_SERVE_WON),
-        f"{prefix}_first_in": _shrunk(c.first_in, c.detail_points, PRIOR_FIRST_IN),
-        f"{prefix}_first_won": _shrunk(c.first_won, c.first_in, PRIOR_FIRST_WON),
-        f"{prefix}_second_won": _shrunk(c.second_won, c.second_points, PRIOR_SECOND_WON),
-        f"{prefix}_ace_rate": _shrunk(c.aces, c.detail_points, PRIOR_ACE),
-        f"{prefix}_df_rate": _shrunk(c.double_faults, c.detail_points, PRIOR_DF),
-    }
+# A share shrunk to its prior is (hits + SHRINK_POINTS * prior) / (trials + SHRINK_POINTS); the
+# prior terms SHRINK_POINTS * prior are computed once here (the same doubles every time).
+_PRIOR_HITS: Final = tuple(
+    SHRINK_POINTS * prior
+    for prior in (
+        PRIOR_SERVE_WON,
+        PRIOR_FIRST_IN,
+        PRIOR_FIRST_WON,
+        PRIOR_SECOND_WON,
+        PRIOR_ACE,
+        PRIOR_DF,
+    )
+)
 
 
-def _serve_features(c: MatchCounters) -> dict[str, float]:
-    last = {0: 0.5, 1: 1.0, 2: 0.0}[c.last_winner]
-    return {
-        **_player_serve("p1", c.p1),
-        **_player_serve("p2", c.p2),
-        "serve_detail_known": float(c.p1.detail_points + c.p2.detail_points > 0),
-        "p1_points_won_share": (c.p1_points_won / c.points_played if c.points_played else 0.5),
-        "p1_recent_share": c.p1_recent_share,
-        "last_point_p1": last,
-        "streak": max(-1.0, min(1.0, c.streak / 10.0)),
-    }
+def _player_serve(c: PlayerServeCounts) -> tuple[float, ...]:
+    """One player's serve shares, shrunk (inlined: 14 of them per token)."""
+    won, first_in, first_won, second_won, aces, dfs = _PRIOR_HITS
+    detail = c.detail_points + SHRINK_POINTS
+    return (
+        c.points / 100.0,
+        (c.won + won) / (c.points + SHRINK_POINTS),
+        (c.first_in + first_in) / detail,
+        (c.first_won + first_won) / (c.first_in + SHRINK_POINTS),
+        (c.second_won + second_won) / (c.second_points + SHRINK_POINTS),
+        (c.aces + aces) / detail,
+        (c.double_faults + dfs) / detail,
+    )
 
 
-def _boundary_features(s: ScoreInputs) -> dict[str, float]:
+def _serve_values(c: MatchCounters) -> list[float]:
+    last = _LAST_POINT_P1[c.last_winner]
+    played = c.points_played
+    return [
+        *_player_serve(c.p1),
+        *_player_serve(c.p2),
+        float(c.p1.detail_points + c.p2.detail_points > 0),
+        c.p1_points_won / played if played else 0.5,
+        c.p1_recent_share,
+        last,
+        max(-1.0, min(1.0, c.streak / 10.0)),
+    ]
+
+
+_BOUNDARY_NAMES: Final = ("new_game", "changeover", "set_break")
+
+
+def _boundary_values(s: ScoreInputs) -> tuple[float, float, float]:
     new_game = s.p1_points == 0 and s.p2_points == 0
     games = s.p1_games + s.p2_games
-    return {
-        "new_game": float(new_game),
-        "changeover": float(new_game and games % 2 == 1),
-        "set_break": float(new_game and games == 0 and s.p1_sets + s.p2_sets > 0),
-    }
+    return (
+        float(new_game),
+        float(new_game and games % 2 == 1),
+        float(new_game and games == 0 and s.p1_sets + s.p2_sets > 0),
+    )
 
 
-def _mto_features(pts_since_mto: int | None) -> dict[str, float]:
+_MTO_NAMES: Final = ("mto_flag", "pts_since_mto", "exp_decay_mto")
+_NO_MTO: Final = (0.0, 1.0, 0.0)
+
+
+def _mto_values(pts_since_mto: int | None) -> tuple[float, float, float]:
     if pts_since_mto is None:
-        return {"mto_flag": 0.0, "pts_since_mto": 1.0, "exp_decay_mto": 0.0}
+        return _NO_MTO
     if pts_since_mto < 0:
         raise ValueError(f"pts_since_mto: must be >= 0, got {pts_since_mto!r}")
     capped = min(pts_since_mto, PTS_SINCE_MTO_CAP)
-    return {
-        "mto_flag": 1.0,
-        "pts_since_mto": capped / PTS_SINCE_MTO_CAP,
-        "exp_decay_mto": math.exp(-capped / MTO_DECAY_POINTS),
-    }
+    return (1.0, capped / PTS_SINCE_MTO_CAP, math.exp(-capped / MTO_DECAY_POINTS))
 
 
-def _fair_features(f: FairInputs) -> dict[str, float]:
-    fair = _check_prob("fair_prob", f.fair_prob)
-    prev = fair if f.prev_fair_prob is None else _check_prob("prev_fair_prob", f.prev_fair_prob)
-    win = _check_prob("fair_if_p1_wins", f.fair_if_p1_wins)
-    lose = _check_prob("fair_if_p1_loses", f.fair_if_p1_loses)
-    return {"fair_prob": fair, "fair_delta": fair - prev, "fair_leverage": win - lose}
+_FAIR_NAMES: Final = ("fair_prob", "fair_delta", "fair_leverage")
+
+
+def _fair_values(
+    fair_prob: float, prev_fair_prob: float | None, if_wins: float, if_loses: float
+) -> tuple[float, float, float]:
+    fair = _check_prob("fair_prob", fair_prob)
+    prev = fair if prev_fair_prob is None else _check_prob("prev_fair_prob", prev_fair_prob)
+    win = _check_prob("fair_if_p1_wins", if_wins)
+    lose = _check_prob("fair_if_p1_loses", if_loses)
+    return (fair, fair - prev, win - lose)
 
 
 def _inv(price: float | None) -> float:
@@ -202,9 +277,34 @@ def _mid_prob(b: BookSummary) -> float:
     return back or lay
 
 
-def _book_features(book: BookSummary | None, prev: BookSummary | None) -> dict[str, float]:
+_BOOK_NAMES: Final = (
+    "back_prob",
+    "lay_prob",
+    "spread_ticks",
+    "back_size",
+    "lay_size",
+    "back_prob_50",
+    "lay_prob_50",
+    "back_depth",
+    "lay_depth",
+    "imbalance",
+    "d_back_size",
+    "d_lay_size",
+    "d_mid_prob",
+    "ltp_prob",
+    "d_traded",
+    "p2_back_prob",
+    "p2_lay_prob",
+    "overround",
+    "suspended",
+    "liq_collapse",
+)
+_NO_BOOK: Final = (0.0,) * len(_BOOK_NAMES)
+
+
+def _book_values(book: BookSummary | None, prev: BookSummary | None) -> tuple[float, ...]:
     if book is None:
-        return dict.fromkeys(BOOK_COLUMNS, 0.0)
+        return _NO_BOOK
     back, p2_back = _inv(book.back_price), _inv(book.p2_back_price)
     back_depth, lay_depth = _log_size(book.back_depth), _log_size(book.lay_depth)
     total = book.back_depth + book.lay_depth
@@ -216,61 +316,119 @@ def _book_features(book: BookSummary | None, prev: BookSummary | None) -> dict[s
         d_lay = lay_size - _log_size(prev.lay_size)
         d_mid = _mid_prob(book) - _mid_prob(prev)
         d_traded = _log_size(max(0.0, book.traded - prev.traded))
-    return {
-        "back_prob": back,
-        "lay_prob": _inv(book.lay_price),
-        "spread_ticks": min(max(book.spread_ticks, 0) / 10.0, 1.0),
-        "back_size": back_size,
-        "lay_size": lay_size,
-        "back_prob_50": _inv(book.back_price_50),
-        "lay_prob_50": _inv(book.lay_price_50),
-        "back_depth": back_depth,
-        "lay_depth": lay_depth,
-        "imbalance": (book.back_depth - book.lay_depth) / total if total > 0 else 0.0,
-        "d_back_size": d_back,
-        "d_lay_size": d_lay,
-        "d_mid_prob": d_mid,
-        "ltp_prob": _inv(book.ltp),
-        "d_traded": d_traded,
-        "p2_back_prob": p2_back,
-        "p2_lay_prob": _inv(book.p2_lay_price),
-        "overround": back + p2_back - 1.0 if back and p2_back else 0.0,
-        "suspended": float(book.suspended),
-        "liq_collapse": float(book.liq_collapse),
-    }
+    return (
+        back,
+        _inv(book.lay_price),
+        min(max(book.spread_ticks, 0) / 10.0, 1.0),
+        back_size,
+        lay_size,
+        _inv(book.back_price_50),
+        _inv(book.lay_price_50),
+        back_depth,
+        lay_depth,
+        (book.back_depth - book.lay_depth) / total if total > 0 else 0.0,
+        d_back,
+        d_lay,
+        d_mid,
+        _inv(book.ltp),
+        d_traded,
+        p2_back,
+        _inv(book.p2_lay_price),
+        back + p2_back - 1.0 if back and p2_back else 0.0,
+        float(book.suspended),
+        float(book.liq_collapse),
+    )
 
 
-def _residual(inputs: PointInputs) -> dict[str, float]:
-    if inputs.prev_market_prob is None or inputs.fair.prev_fair_prob is None:
-        return {"residual": 0.0}
-    market = _check_prob("prev_market_prob", inputs.prev_market_prob)
-    return {"residual": market - _check_prob("prev_fair_prob", inputs.fair.prev_fair_prob)}
+_RESIDUAL_NAMES: Final = ("residual",)
+
+
+def _residual_value(prev_market_prob: float | None, prev_fair_prob: float | None) -> float:
+    if prev_market_prob is None or prev_fair_prob is None:
+        return 0.0
+    market = _check_prob("prev_market_prob", prev_market_prob)
+    return market - _check_prob("prev_fair_prob", prev_fair_prob)
+
+
+_LAYOUT: Final = (
+    *_SCORE_NAMES,
+    *_SERVE_NAMES,
+    *_BOUNDARY_NAMES,
+    *_MTO_NAMES,
+    *_FAIR_NAMES,
+    *_BOOK_NAMES,
+    *_RESIDUAL_NAMES,
+)
+if _LAYOUT != TOKEN_COLUMNS:
+    raise RuntimeError(
+        "feature builder out of step with the schema: "
+        f"{sorted(set(_LAYOUT) ^ set(TOKEN_COLUMNS)) or 'same names, another order'}"
+    )
+
+
+def token_row(
+    score: ScoreInputs,
+    counters: MatchCounters,
+    *,
+    fair_prob: float,
+    prev_fair_prob: float | None,
+    fair_if_p1_wins: float,
+    fair_if_p1_loses: float,
+    pts_since_mto: int | None = None,
+    book: BookSummary | None = None,
+    prev_book: BookSummary | None = None,
+    prev_market_prob: float | None = None,
+) -> list[float]:
+    """The token's values (Python floats) in TOKEN_COLUMNS order, from plain inputs.
+
+    The hot path: no intermediate input objects, no name look-ups. Arguments are the fields of
+    `PointInputs` / `FairInputs` (see the timing contract in engine/features/match.py).
+    """
+    row = _score_values(score)
+    row += _serve_values(counters)
+    row += _boundary_values(score)
+    row += _mto_values(pts_since_mto)
+    row += _fair_values(fair_prob, prev_fair_prob, fair_if_p1_wins, fair_if_p1_loses)
+    row += _book_values(book, prev_book)
+    row.append(_residual_value(prev_market_prob, prev_fair_prob))
+    return row
+
+
+def _inputs_row(inputs: PointInputs) -> list[float]:
+    fair = inputs.fair
+    return token_row(
+        inputs.score,
+        inputs.counters,
+        fair_prob=fair.fair_prob,
+        prev_fair_prob=fair.prev_fair_prob,
+        fair_if_p1_wins=fair.fair_if_p1_wins,
+        fair_if_p1_loses=fair.fair_if_p1_loses,
+        pts_since_mto=inputs.pts_since_mto,
+        book=inputs.book,
+        prev_book=inputs.prev_book,
+        prev_market_prob=inputs.prev_market_prob,
+    )
 
 
 def token_values(inputs: PointInputs) -> dict[str, float]:
     """The token as a name -> value mapping (for inspection and tests)."""
-    return {
-        **_score_features(inputs.score),
-        **_serve_features(inputs.counters),
-        **_boundary_features(inputs.score),
-        **_mto_features(inputs.pts_since_mto),
-        **_fair_features(inputs.fair),
-        **_book_features(inputs.book, inputs.prev_book),
-        **_residual(inputs),
-    }
+    return dict(zip(TOKEN_COLUMNS, _inputs_row(inputs), strict=True))
+
+
+def fill_token(
+    row: list[float], variant: str = VARIANT_FULL, out: FloatArray | None = None
+) -> FloatArray:
+    """Lay a `token_row` out as float32 (TOKEN_DIM,); `out` (if given) is filled in place."""
+    target = np.empty(TOKEN_DIM, dtype=np.float32) if out is None else out
+    target[:] = row
+    return apply_variant(target, variant)
 
 
 def build_token(
     inputs: PointInputs, variant: str = VARIANT_FULL, out: FloatArray | None = None
 ) -> FloatArray:
     """Token (TOKEN_DIM,) float32 in schema order; `out` (if given) is filled in place."""
-    values = token_values(inputs)
-    if len(values) != TOKEN_DIM:
-        extra = sorted(set(values) - set(TOKEN_COLUMNS))
-        raise RuntimeError(f"feature builder out of step with the schema: {extra}")
-    target = np.empty(TOKEN_DIM, dtype=np.float32) if out is None else out
-    target[:] = [values[name] for name in TOKEN_COLUMNS]
-    return apply_variant(target, variant)
+    return fill_token(_inputs_row(inputs), variant, out)
 
 
 def apply_variant(tokens: FloatArray, variant: str) -> FloatArray:

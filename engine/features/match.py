@@ -16,12 +16,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.features.builders import FloatArray, build_token
+from engine.features.builders import FloatArray, fill_token, token_row
 from engine.features.inputs import (
     BookSummary,
-    FairInputs,
     MatchCounters,
-    PointInputs,
     ScoreInputs,
     update_counters,
 )
@@ -78,22 +76,19 @@ class MatchFeatures:
             ace=point.ace,
             double_fault=point.double_fault,
         )
-        fair = FairInputs(
+        row = token_row(  # validates before any state changes
+            point.score_after,
+            counters,
             fair_prob=point.fair_prob,
             prev_fair_prob=self._prev_fair,
             fair_if_p1_wins=point.fair_if_p1_wins,
             fair_if_p1_loses=point.fair_if_p1_loses,
-        )
-        inputs = PointInputs(
-            score=point.score_after,
-            counters=counters,
-            fair=fair,
             pts_since_mto=self._mto_index,
             book=point.book,
             prev_book=self._prev_book,
             prev_market_prob=self._prev_market,
         )
-        token = build_token(inputs, self.variant, out)  # validates before any state changes
+        token = fill_token(row, self.variant, out)
         self.counters = counters
         self._prev_fair = point.fair_prob
         self._prev_book = point.book

@@ -122,3 +122,19 @@ def test_hot_path_counters_refuse_wrong_label_arity():
 
     with pytest.raises(ValueError, match="courtside_messages"):
         metrics.messages.labels("market")
+    with pytest.raises(ValueError, match="courtside_emulator_rolling_abs_error"):
+        metrics.emulator_error.labels("2013-wimbledon-1401")
+
+
+def test_per_point_emulator_series_are_exported_at_collection_time():
+    metrics = EngineMetrics()
+
+    metrics.emulator_error.labels("m1", "gru_full").set(0.012)
+    metrics.emulator_error.labels("m1", "gru_full").set(0.008)  # a gauge keeps the last value
+    metrics.score_ticks.labels("duplicate").inc()
+
+    samples = _samples(metrics)
+    error = ("courtside_emulator_rolling_abs_error", (("match", "m1"), ("model", "gru_full")))
+    assert samples[error] == 0.008
+    assert samples[("courtside_score_ticks_total", (("outcome", "duplicate"),))] == 1.0
+    assert "courtside_emulator_rolling_abs_error" in metrics.metric_names()

@@ -1,5 +1,6 @@
 """Per-point prediction records: bands from the log-variance head and JSON round trip."""
 
+import dataclasses
 import math
 
 import orjson
@@ -87,3 +88,16 @@ def test_distress_falls_back_to_the_lite_emulator_and_none_without_emulators():
     assert lite_only.distress == 0.2
     assert none.distress is None
     assert orjson.loads(none.to_json())["emu_full"] is None
+
+
+def test_with_emu_lite_carries_every_other_field_like_dataclasses_replace():
+    record = dataclasses.replace(_record(), emu_lite=None, extra={"note": "kept"})
+    lite = EmulatorPrice.from_output("gru_lite", 0.61, math.log(0.03**2), 0.3)
+
+    updated = record.with_emu_lite(lite)
+
+    assert updated == dataclasses.replace(record, emu_lite=lite)
+    assert updated.emu_lite is lite and record.emu_lite is None
+    for field in dataclasses.fields(PredictionRecord):  # a new field must be carried too
+        if field.name != "emu_lite":
+            assert getattr(updated, field.name) is getattr(record, field.name)

@@ -57,3 +57,20 @@ def test_mid_odds_is_the_mid_of_implied_probabilities():
     book = _book([[2.0, 5.0]], [[2.5, 5.0]])
 
     assert mid_odds(book.runner(1)) == 2.0 / (0.5 + 0.4)
+
+
+def test_depth_history_is_kept_sorted_and_collapse_follows_the_shared_rule():
+    sizes = [50.0, 400.0, 10.0, 300.0, 200.0, 60.0, 5.0, 250.0]
+    history: list[float] = []
+    seen: list[float] = []  # the same depths in arrival order
+    flags = []
+
+    for size in sizes:
+        book = _book([[1.9, size]], [[1.92, size]])
+        summary = summarise(book, book.runner(1), None, stake=50.0, depth_history=history)
+        seen.append(2 * size)
+        flags.append(summary.liq_collapse)
+
+        assert history == sorted(seen)
+        assert summary.liq_collapse == is_collapse(2 * size, seen)
+    assert flags == [False] * 6 + [True, False]  # 10 < 25% of the median 120, then 500 is not
