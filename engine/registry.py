@@ -245,6 +245,21 @@ class MatchRegistry:
     def market_for_match(self, match_id: str) -> str | None:
         return self._market_by_match.get(match_id)
 
+    def player_names(self, market_id: str) -> tuple[str, str] | None:
+        """(player 1, player 2) of a linked market, in the feed's order: the runners' names (full
+        Betfair spellings), or the feed's when the market carries none."""
+        link = self._links.get(market_id)
+        if link is None or link.match_id is None or link.selections is None:
+            return None
+        market = self._markets.get(market_id)
+        if market is not None:
+            by_id = {r.selection_id: r.name for r in market.runners}
+            first, second = (by_id.get(s, "") for s in link.selections)
+            if first and second:
+                return first, second
+        match = self._matches.get(link.match_id)
+        return match.players if match is not None else None
+
     def links(self) -> list[Link]:
         return list(self._links.values())
 

@@ -44,6 +44,7 @@ from engine.physics.devig import devig
 from engine.physics.inplay import ServeStrengthTracker, recalibrate
 from engine.physics.pricing import price
 from engine.physics.rules import MatchRules
+from engine.physics.serve_prior import load_serve_sum_prior, match_serve_sum
 from engine.physics.state import MatchState
 from engine.prediction import EmulatorPrice, PredictionRecord
 from engine.registry import (
@@ -115,6 +116,7 @@ class Engine:
         self.strategy = strategy
         self.orders = orders
         self.context = context
+        self.serve_prior = load_serve_sum_prior(parts.physics)  # None: the tour/surface table
         self.cache = cache if cache is not None else MarketCache()
         self.book_listeners = tuple(book_listeners)
         self.prediction_listeners = tuple(prediction_listeners)  # after the decision; no I/O
@@ -335,7 +337,16 @@ class Engine:
         p1, _p2 = devig(odds[0], odds[1], physics.devig)
         p1 = min(max(p1, 0.01), 0.99)
         context = self._context(machine.match_id, rules.best_of)
-        pa, pb = invert_prematch(p1, rules, physics.serve_sum(context.tour, context.surface))
+        serve_sum, sum_source = match_serve_sum(
+            self.serve_prior,
+            physics,
+            tour=context.tour,
+            surface=context.surface,
+            best_of=rules.best_of,
+            names=self.registry.player_names(slot.market_id),
+            ts=self.clock.time(),
+        )
+        pa, pb = invert_prematch(p1, rules, serve_sum)
         params = physics.inplay(context.tour)
         slot.pricing = Pricing(
             p1, context, ServeStrengthTracker(pa, pb, params.strength), params.slope
@@ -351,6 +362,8 @@ class Engine:
             prematch=round(p1, 4),
             pa=round(pa, 4),
             pb=round(pb, 4),
+            serve_sum=round(serve_sum, 4),
+            serve_sum_source=sum_source,
             tour=context.tour,
             surface=context.surface,
         )

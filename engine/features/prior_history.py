@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import math
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -87,6 +87,8 @@ class Match:
     w_svpt: int
     l_won: int
     l_svpt: int
+    winner_name: str = ""
+    loser_name: str = ""
 
 
 def _int(value: str) -> int | None:
@@ -118,6 +120,8 @@ def _parse_row(row: dict[str, str], tour: str) -> tuple[tuple[int, str, int, int
         w_svpt=w_svpt,
         l_won=l1 + l2,
         l_svpt=l_svpt,
+        winner_name=row.get("winner_name", "") or "",
+        loser_name=row.get("loser_name", "") or "",
     )
     order = (date, row["tourney_id"], ROUND_ORDER.get(row["round"], 9), _int(row["match_num"]) or 0)
     return order, match
@@ -152,21 +156,23 @@ def _expected(a: float, b: float) -> float:
     return 1.0 / (1.0 + 10 ** ((b - a) / 400.0))
 
 
-def _features(server: _Player, returner: _Player, m: Match, tour_serve: float) -> list[float]:
+def _features(
+    server: _Player, returner: _Player, *, tour: str, surface: str, best_of: int, tour_serve: float
+) -> list[float]:
     srv = server.serve.share(tour_serve)
     ret = returner.ret.share(1.0 - tour_serve)
     return [
-        (server.surface_elo[m.surface] - returner.surface_elo[m.surface]) / 400.0,
+        (server.surface_elo[surface] - returner.surface_elo[surface]) / 400.0,
         (server.elo - returner.elo) / 400.0,
         srv,
-        server.surface_serve[m.surface].share(srv),
+        server.surface_serve[surface].share(srv),
         ret,
-        returner.surface_ret[m.surface].share(ret),
+        returner.surface_ret[surface].share(ret),
         math.log1p(server.matches) / 5.0,
         math.log1p(returner.matches) / 5.0,
-        float(m.tour == "wta"),
-        float(m.best_of == 5),
-        *(float(m.surface == s) for s in SURFACES),
+        float(tour == "wta"),
+        float(best_of == 5),
+        *(float(surface == s) for s in SURFACES),
     ]
 
 
@@ -190,6 +196,54 @@ def _update(players: dict[str, _Player], m: Match) -> None:
     lo.surface_ret[m.surface].add(m.w_svpt - m.w_won, m.w_svpt)
 
 
+class PlayerHistory:
+    """Every player's Elo and decayed serve/return counts after the matches folded so far.
+
+    The one implementation of the fold: training walks it over all results (features of a match,
+    then fold it in), the live player store folds results up to a date and then only reads.
+    """
+
+    def __init__(self, tour_serve: Mapping[str, float]) -> None:
+        self.tour_serve = dict(tour_serve)
+        self._players: dict[str, _Player] = defaultdict(_Player)
+        self.folded = 0
+        self.last_date: int | None = None
+
+    def knows(self, player: str) -> bool:
+        """True once the player has a folded match (else features are the newcomer defaults)."""
+        return player in self._players
+
+    def features(
+        self, server: str, returner: str, *, tour: str, surface: str, best_of: int
+    ) -> list[float]:
+        """The prior's features (PRIOR_FEATURES order) for `server` serving to `returner` now.
+
+        tour: "atp"/"wta", surface: one of SURFACES (lower case). An unknown player reads as a
+        newcomer (start Elo, tour-average serve and return) without being stored.
+        """
+        if tour not in self.tour_serve:
+            raise ValueError(f"tour: no tour serve mean for {tour!r}")
+        if surface not in SURFACES:
+            raise ValueError(f"surface: unknown {surface!r}, expected one of {list(SURFACES)}")
+        srv = self._players.get(server) or _Player()
+        ret = self._players.get(returner) or _Player()
+        return _features(
+            srv, ret, tour=tour, surface=surface, best_of=best_of, tour_serve=self.tour_serve[tour]
+        )
+
+    def match_features(self, server: str, returner: str, m: Match) -> list[float]:
+        return self.features(server, returner, tour=m.tour, surface=m.surface, best_of=m.best_of)
+
+    def fold(self, m: Match) -> bool:
+        """Fold one finished match in (False when its serve counts are inconsistent)."""
+        self.last_date = m.date
+        if not (0 <= m.w_won <= m.w_svpt and 0 <= m.l_won <= m.l_svpt):
+            return False
+        _update(self._players, m)
+        self.folded += 1
+        return True
+
+
 def _tour_means(matches: list[Match]) -> dict[str, float]:
     won: dict[str, float] = defaultdict(float)
     played: dict[str, float] = defaultdict(float)
@@ -203,17 +257,14 @@ def iter_serve_rows(
     matches: list[Match], tour_serve: dict[str, float]
 ) -> Iterator[tuple[list[float], int, int, int]]:
     """(features, won, played, year) for each side of each match, then fold the match in."""
-    players: dict[str, _Player] = defaultdict(_Player)
+    history = PlayerHistory(tour_serve)
     for m in matches:
-        w, lo = players[m.winner], players[m.loser]
-        mean = tour_serve[m.tour]
         year = m.date // 10000
         if m.w_svpt >= MIN_SERVE_POINTS and 0 <= m.w_won <= m.w_svpt:
-            yield _features(w, lo, m, mean), m.w_won, m.w_svpt, year
+            yield history.match_features(m.winner, m.loser, m), m.w_won, m.w_svpt, year
         if m.l_svpt >= MIN_SERVE_POINTS and 0 <= m.l_won <= m.l_svpt:
-            yield _features(lo, w, m, mean), m.l_won, m.l_svpt, year
-        if 0 <= m.w_won <= m.w_svpt and 0 <= m.l_won <= m.l_svpt:
-            _update(players, m)
+            yield history.match_features(m.loser, m.winner, m), m.l_won, m.l_svpt, year
+        history.fold(m)
 
 
 def serve_rows(matches: list[Match], tour_serve: dict[str, float]) -> ServeRows:

@@ -5,6 +5,7 @@ Not on the per-event hot path (once per match), so a plain session.run over a ba
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +49,26 @@ def load_prior(onnx_path: Path) -> PriorRunner:
         raise ValueError(f"model {onnx_path.name}: a {metadata.kind} model, not a prior")
     metadata.check_schema()
     return PriorRunner(onnx_path, metadata)
+
+
+_TRAIN_UNTIL_FLAG = re.compile(r"--train-until[ =](\d{4})")
+
+
+def prior_train_until(metadata: ModelMetadata) -> int:
+    """Last training year of a prior: `training.train_until`, or the `--train-until` of the
+    recorded command (priors exported before the key existed)."""
+    value = metadata.training.get("train_until")
+    if isinstance(value, int):
+        return value
+    found = _TRAIN_UNTIL_FLAG.search(str(metadata.training.get("command", "")))
+    if found is None:
+        raise ValueError(f"model {metadata.name}: metadata does not say its training years")
+    return int(found.group(1))
+
+
+def prior_tour_serve(metadata: ModelMetadata) -> dict[str, float] | None:
+    """The tour serve-point means the prior's features were shrunk to, when recorded."""
+    value = metadata.training.get("tour_serve")
+    if not isinstance(value, dict):
+        return None
+    return {str(tour): float(mean) for tour, mean in value.items()}

@@ -2,8 +2,9 @@
 
 The market's pre-match price is the best single estimate of who wins, so the chain must reproduce
 it at 0-0. One number cannot pin two unknowns, so p_a + p_b is fixed to the tour/surface average
-(how serve-dominated the matches are: men on grass ~1.325, women on clay ~1.111, DESIGN.md §4) and
-the gap p_a - p_b is solved so that P(match) at the start equals the de-vigged probability.
+(how serve-dominated the matches are: men on grass ~1.325, women on clay ~1.111, DESIGN.md §4), or
+supplied by the learned serve-point prior (`prior_serve_sum`), and the gap p_a - p_b is solved so
+that P(match) at the start equals the de-vigged probability.
 P(match) is strictly increasing in the gap, so a bracketing root finder always converges.
 
 Also holds `PhysicsConfig`, the `[physics]` table of engine.toml (sums and in-play settings).
@@ -14,7 +15,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +50,12 @@ class PhysicsConfig:
     inplay_slope_<tour>: logit slope applied to P(match) (1 = none). Both fitted on the slams set,
     2011-2015; the same procedure fitted on 2011-2013 beats the baseline on 2014-2015
     (benchmarks/RESULTS.md).
+    serve_sum_source: "table" (the sums above) or "prior": p_a + p_b from the learned serve-point
+    prior (`prior_model`, features from the results in `prior_results_dir`), clipped to
+    [prior_sum_min, prior_sum_max]; a match the prior cannot price uses the table. Relative paths
+    are read from the working directory; with "prior" both must exist at start. prior_lag_days:
+    the engine folds only tournaments that started this long before the match, so everything
+    folded has finished (a slam lasts 15 days) even when replaying over historical results.
     """
 
     sum_atp_hard: float = 1.287
@@ -62,6 +69,12 @@ class PhysicsConfig:
     inplay_strength_wta: float = 200.0
     inplay_slope_atp: float = 1.093
     inplay_slope_wta: float = 0.937
+    serve_sum_source: Literal["table", "prior"] = "table"
+    prior_model: str = "models_onnx/prior.onnx"
+    prior_results_dir: str = "../shared/data/results"
+    prior_sum_min: float = 1.0
+    prior_sum_max: float = 1.5
+    prior_lag_days: int = 15
 
     def validate(self) -> None:
         for tour in TOURS:
@@ -75,6 +88,24 @@ class PhysicsConfig:
             value = getattr(self, key)
             if not (math.isfinite(value) and value > 0.0):
                 raise ValueError(f"{key}: must be a finite number > 0, got {value!r}")
+        _check_serve_sum("prior_sum_min", self.prior_sum_min)
+        _check_serve_sum("prior_sum_max", self.prior_sum_max)
+        if not self.prior_sum_min < self.prior_sum_max:
+            raise ValueError(
+                f"prior_sum_max: must exceed prior_sum_min {self.prior_sum_min!r}, "
+                f"got {self.prior_sum_max!r}"
+            )
+        if not 0 <= self.prior_lag_days <= 366:
+            raise ValueError(f"prior_lag_days: must be 0..366 days, got {self.prior_lag_days!r}")
+        if self.serve_sum_source == "prior":
+            if not Path(self.prior_model).is_file():
+                raise ValueError(f"prior_model: file not found: {self.prior_model}")
+            if not Path(self.prior_results_dir).is_dir():
+                raise ValueError(f"prior_results_dir: folder not found: {self.prior_results_dir}")
+
+    @property
+    def prior_sum_band(self) -> tuple[float, float]:
+        return self.prior_sum_min, self.prior_sum_max
 
     def serve_sum(self, tour: str, surface: str) -> float:
         """p_a + p_b for a tour and surface (names are case-insensitive)."""
@@ -132,6 +163,25 @@ def _gap_limit(serve_sum: float) -> float:
 def match_start_state() -> MatchState:
     """0-0 at the start of the match, player 1 to serve (who serves first does not matter)."""
     return MatchState(sets=(0, 0), games=(0, 0), points=(0, 0), server=1)
+
+
+def prior_serve_sum(p_a_prior: float, p_b_prior: float, band: tuple[float, float]) -> float:
+    """p_a + p_b from the prior's two predictions (player 1 serving to player 2, and the reverse),
+    clipped to `band`: the prior supplies the level of serve dominance, the line the gap."""
+    lo, hi = band
+    if not 0.0 < lo < hi < 2.0:
+        raise ValueError(f"band: expected 0 < low < high < 2, got {band!r}")
+    for name, value in (("p_a_prior", p_a_prior), ("p_b_prior", p_b_prior)):
+        if not (math.isfinite(value) and 0.0 < value < 1.0):
+            raise ValueError(f"{name}: must be a probability in (0, 1), got {value!r}")
+    return min(max(p_a_prior + p_b_prior, lo), hi)
+
+
+def prematch_serve_sum(table_sum: float, prior_sum: float | None) -> float:
+    """The sum the inversion uses: the prior's when it supplied one, else the table's."""
+    chosen = table_sum if prior_sum is None else prior_sum
+    _check_serve_sum("serve_sum", chosen)
+    return chosen
 
 
 def invert_prematch(p1_prematch: float, rules: MatchRules, serve_sum: float) -> tuple[float, float]:

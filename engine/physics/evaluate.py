@@ -73,8 +73,24 @@ def _format_groups(matches: SlamMatches) -> dict[MatchRules, npt.NDArray[np.int6
     return {rules: np.asarray(idx, dtype=np.int64) for rules, idx in groups.items()}
 
 
-def prematch_arrays(matches: SlamMatches, config: PhysicsConfig) -> PrematchArrays:
-    """De-vig every match's Pinnacle odds and invert the chain for (p_a, p_b)."""
+def table_serve_sums(matches: SlamMatches, config: PhysicsConfig) -> FloatArray:
+    """p_a + p_b of every match from the tour/surface table."""
+    return np.array(
+        [
+            config.serve_sum(tour, surface)
+            for tour, surface in zip(matches.tour.tolist(), matches.surface.tolist(), strict=True)
+        ],
+        dtype=np.float64,
+    )
+
+
+def prematch_arrays(
+    matches: SlamMatches, config: PhysicsConfig, serve_sums: FloatArray | None = None
+) -> PrematchArrays:
+    """De-vig every match's Pinnacle odds and invert the chain for (p_a, p_b).
+
+    serve_sums: p_a + p_b per match (e.g. from the learned prior); default: the table's.
+    """
     p1 = np.array(
         [
             devig(float(o1), float(o2), config.devig)[0]
@@ -82,13 +98,9 @@ def prematch_arrays(matches: SlamMatches, config: PhysicsConfig) -> PrematchArra
         ],
         dtype=np.float64,
     )
-    sums = np.array(
-        [
-            config.serve_sum(tour, surface)
-            for tour, surface in zip(matches.tour.tolist(), matches.surface.tolist(), strict=True)
-        ],
-        dtype=np.float64,
-    )
+    sums = table_serve_sums(matches, config) if serve_sums is None else serve_sums
+    if sums.shape != (len(matches),):
+        raise ValueError(f"serve_sums: expected {len(matches)} values, got {sums.shape}")
     pa = np.empty(len(matches), dtype=np.float64)
     pb = np.empty(len(matches), dtype=np.float64)
     for rules, idx in _format_groups(matches).items():

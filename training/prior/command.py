@@ -18,7 +18,8 @@ def run_train_prior(args: argparse.Namespace, command_line: str) -> int:
     if not args.data.is_dir():
         raise FileNotFoundError(f"results directory not found: {args.data}")
     matches = read_matches(args.data)
-    rows = serve_rows(matches, tour_means(matches, args.train_until))
+    tour_serve = tour_means(matches, args.train_until)
+    rows = serve_rows(matches, tour_serve)
     config = PriorConfig(
         train_until=args.train_until,
         max_epochs=args.epochs or 60,
@@ -53,6 +54,9 @@ def run_train_prior(args: argparse.Namespace, command_line: str) -> int:
                 "seconds": round(result.seconds, 1),
                 "rows": len(rows.won),
                 "command": command_line,
+                # what a live player store needs to rebuild the same features
+                "train_until": args.train_until,
+                "tour_serve": tour_serve,
             },
         )
         summary["onnx"] = str(onnx_path)

@@ -120,6 +120,10 @@ def test_cli_trains_and_exports_the_prior(results_dir, tmp_path, capsys):
     )  # fmt: skip
     summary = json.loads(capsys.readouterr().out)
     assert status == 0 and summary["parity_max_abs_diff"] <= 1e-5
+    training = json.loads((tmp_path / "models" / "prior.json").read_text())["training"]
+    matches = read_matches(results_dir)
+    assert training["train_until"] == 2019  # what a live player store needs to rebuild features
+    assert training["tour_serve"] == pytest.approx(tour_means(matches, 2019))
     assert main(["models", "list", "--dir", str(tmp_path / "models")]) == 0
     assert capsys.readouterr().out.startswith("prior ")
 

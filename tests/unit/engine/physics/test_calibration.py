@@ -11,6 +11,8 @@ from engine.physics.calibration import (
     invert_prematch_batch,
     load_physics_config,
     match_start_state,
+    prematch_serve_sum,
+    prior_serve_sum,
 )
 from engine.physics.devig import devig_power
 from engine.physics.pricing import p_match
@@ -138,3 +140,70 @@ def test_config_from_a_file(tmp_path):
     assert config.serve_sum("ATP", "Hard") == 1.30
     assert config.inplay("WTA").strength == 350.0
     assert config.inplay("ATP").slope == PhysicsConfig().inplay_slope_atp
+
+
+def test_prior_serve_sum_adds_the_two_predictions_inside_the_band():
+    assert prior_serve_sum(0.66, 0.62, (1.0, 1.5)) == pytest.approx(1.28)
+    assert prior_serve_sum(0.80, 0.78, (1.0, 1.5)) == 1.5
+    assert prior_serve_sum(0.45, 0.50, (1.0, 1.5)) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("p_a", "p_b", "band", "field"),
+    [
+        (1.0, 0.6, (1.0, 1.5), "p_a_prior"),
+        (0.6, math.nan, (1.0, 1.5), "p_b_prior"),
+        (0.6, 0.6, (1.5, 1.0), "band"),
+        (0.6, 0.6, (0.0, 1.5), "band"),
+    ],
+)
+def test_prior_serve_sum_refuses_bad_input_naming_it(p_a, p_b, band, field):
+    with pytest.raises(ValueError, match=field):
+        prior_serve_sum(p_a, p_b, band)
+
+
+def test_prematch_serve_sum_prefers_the_prior_and_falls_back_to_the_table():
+    assert prematch_serve_sum(1.287, None) == 1.287
+    assert prematch_serve_sum(1.287, 1.31) == 1.31
+    with pytest.raises(ValueError, match="serve_sum"):
+        prematch_serve_sum(1.287, 2.5)
+
+
+def test_prior_source_needs_its_files_at_start(tmp_path, repo_root):
+    model = str(repo_root / "models_onnx" / "prior.onnx")
+    with pytest.raises(ConfigError, match=r"physics\.prior_model"):
+        parse_section(
+            {"serve_sum_source": "prior", "prior_model": str(tmp_path / "none.onnx")},
+            "physics",
+            PhysicsConfig,
+        )
+    with pytest.raises(ConfigError, match=r"physics\.prior_results_dir"):
+        parse_section(
+            {
+                "serve_sum_source": "prior",
+                "prior_model": model,
+                "prior_results_dir": str(tmp_path / "none"),
+            },
+            "physics",
+            PhysicsConfig,
+        )
+    config = parse_section(
+        {"serve_sum_source": "prior", "prior_model": model, "prior_results_dir": str(tmp_path)},
+        "physics",
+        PhysicsConfig,
+    )
+    assert config.serve_sum_source == "prior"
+    # the table needs neither file
+    assert parse_section({"prior_model": "gone.onnx"}, "physics", PhysicsConfig).prior_model
+
+
+def test_prior_band_lag_and_source_are_validated():
+    with pytest.raises(ConfigError, match=r"physics\.serve_sum_source"):
+        parse_section({"serve_sum_source": "learned"}, "physics", PhysicsConfig)
+    with pytest.raises(ConfigError, match=r"physics\.prior_sum_max"):
+        parse_section({"prior_sum_min": 1.3, "prior_sum_max": 1.2}, "physics", PhysicsConfig)
+    with pytest.raises(ConfigError, match=r"physics\.prior_sum_min"):
+        parse_section({"prior_sum_min": 0.0}, "physics", PhysicsConfig)
+    with pytest.raises(ConfigError, match=r"physics\.prior_lag_days"):
+        parse_section({"prior_lag_days": -1}, "physics", PhysicsConfig)
+    assert PhysicsConfig().prior_sum_band == (1.0, 1.5)
