@@ -6,22 +6,40 @@ staking (when `size` is None), the risk limits and the order manager, so a strat
 a limit or the kill switch. Strategies live in `strategies/` and import from here; the engine never
 imports them.
 
+`match.position` (a `PositionView`, None when no order manager is attached, e.g. shadow replay)
+is the market's position as the risk limits see it when the strategy is called: matched P&L if
+each selection wins, matched and resting stakes, and the head-room left under every risk limit.
+Sizing within `position.max_stake(...)` means the risk check will not refuse the order for its
+size. An order against a held position lowers the worst case, so its side has more head-room
+than the same order on a flat book: strategies can trade out (green up, cut) within it.
+
 Writing one::
 
     class MyStrategy:
         name = "mine"
 
         def on_prediction(self, match, prediction, gate, book):
-            if not gate.open:
-                return []
             p1 = book.runner(match.selections[0])
-            ...
+            if not gate.open or p1 is None or p1.back_price is None:
+                return []
+            stake = 10.0
+            if match.position is not None:
+                if match.position.selection(p1.selection_id).is_resting_at(
+                    Side.BACK, p1.back_price
+                ):
+                    return []  # already waiting at that price: do not stack
+                room = match.position.max_stake(p1.selection_id, Side.BACK, p1.back_price)
+                stake = math.floor(min(stake, room) * 100) / 100
+            if stake < 1.0:
+                return []  # no head-room left (below the £1 minimum stake)
             return [OrderIntent(match.market_id, p1.selection_id, Side.BACK, p1.back_price,
-                                None, prediction.fair_prob, "my reason")]
+                                stake, prediction.fair_prob, "my reason")]
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,7 +49,17 @@ from engine.market.book import MarketBook
 from engine.market.ticks import is_on_ladder
 from engine.prediction import PredictionRecord
 
-__all__ = ["BookView", "MatchView", "OrderIntent", "RunnerQuote", "Side", "Strategy"]
+__all__ = [
+    "BookView",
+    "MatchView",
+    "OrderIntent",
+    "PositionView",
+    "RestingOrder",
+    "RunnerQuote",
+    "SelectionPosition",
+    "Side",
+    "Strategy",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +115,144 @@ class BookView:
 
 
 @dataclass(frozen=True, slots=True)
+class RestingOrder:
+    """The unmatched remainder of one of our orders: `size` is the backer's stake still waiting."""
+
+    side: Side
+    price: float
+    size: float
+
+
+@dataclass(frozen=True, slots=True)
+class SelectionPosition:
+    """Our position on one selection of the market. Money in account currency, before commission.
+
+    pnl_if_wins: the market's matched P&L if this selection wins (all our matched bets on every
+    selection); worst_if_wins: the same with every resting order counted at its worst (as the risk
+    check counts it). back_matched / lay_matched: matched backer's stake per side. resting: our
+    unmatched orders on it. back_headroom / lay_headroom: the largest liability (stake for a back,
+    (price − 1) × stake for a lay) of one more order on this selection that the risk check accepts
+    right now — per-selection, per-match and total exposure, the per-order liability cap (and
+    for a back the per-order stake cap), and 0 while the kill switch, market status, daily loss or
+    order-rate rule refuses everything. (The defaults, no limit, are for hand-made views.)
+    """
+
+    selection_id: int
+    pnl_if_wins: float = 0.0
+    worst_if_wins: float = 0.0
+    back_matched: float = 0.0
+    lay_matched: float = 0.0
+    resting: tuple[RestingOrder, ...] = ()
+    back_headroom: float = math.inf
+    lay_headroom: float = math.inf
+
+    @property
+    def resting_back(self) -> float:
+        """Backer's stake of our unmatched backs on this selection."""
+        return sum(o.size for o in self.resting if o.side is Side.BACK)
+
+    @property
+    def resting_lay(self) -> float:
+        """Backer's stake of our unmatched lays on this selection."""
+        return sum(o.size for o in self.resting if o.side is Side.LAY)
+
+    def headroom(self, side: Side) -> float:
+        return self.back_headroom if side is Side.BACK else self.lay_headroom
+
+    def is_resting_at(self, side: Side, price: float) -> bool:
+        """Whether an order of ours already waits on this side at this price."""
+        return any(o.side is side and abs(o.price - price) < 1e-9 for o in self.resting)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """Our position on one market and the risk head-room left, when the strategy is called.
+
+    worst_case_loss: the market's worst-case loss counting resting orders at their worst (what the
+    exposure limits measure). max_order_stake: the per-order stake cap. blocked: the risk rule that
+    refuses every order now ("" when none). Orders returned in this same call are not in it yet
+    (nor, for an instant, ones whose submission is still scheduled); the risk check still applies.
+    """
+
+    market_id: str
+    selections: tuple[SelectionPosition, ...] = ()
+    worst_case_loss: float = 0.0
+    max_order_stake: float = math.inf
+    blocked: str = ""
+
+    def selection(self, selection_id: int) -> SelectionPosition:
+        """The position on `selection_id`; the view covers every runner of the market, so any
+        other id gets an empty position with no head-room."""
+        for position in self.selections:
+            if position.selection_id == selection_id:
+                return position
+        return SelectionPosition(selection_id, back_headroom=0.0, lay_headroom=0.0)
+
+    def max_stake(self, selection_id: int, side: Side, price: float) -> float:
+        """The largest backer's stake at `price` the risk check accepts (not floored to pennies;
+        below the exchange minimum stake it means "no room")."""
+        if not price > 1.0:
+            return 0.0
+        headroom = self.selection(selection_id).headroom(side)
+        stake = headroom if side is Side.BACK else headroom / (price - 1.0)
+        return max(0.0, min(stake, self.max_order_stake))
+
+
 class MatchView:
-    """The followed match: its market and the selection ids of feed player 1 and player 2."""
+    """The followed match: its market, the selection ids of feed player 1 and player 2, the score
+    ("sets games points" from player 1's side) and our position (None: no execution attached).
+
+    `position` is built on first read: the engine hands over a `position_source` instead of a
+    finished view because building one walks the risk limits and the open orders (tens of µs on
+    the point path) and most predictions — every one behind a shut gate — never look at it.
+    Read-only, like the other views.
+    """
+
+    __slots__ = ("_position", "_position_source", "market_id", "match_id", "score", "selections")
 
     match_id: str
     market_id: str
     selections: tuple[int, int]
-    score: str = ""
+    score: str
+    _position: PositionView | None
+    _position_source: Callable[[], PositionView | None] | None
+
+    def __init__(
+        self,
+        match_id: str,
+        market_id: str,
+        selections: tuple[int, int],
+        score: str = "",
+        position: PositionView | None = None,
+        *,
+        position_source: Callable[[], PositionView | None] | None = None,
+    ) -> None:
+        if position is not None and position_source is not None:
+            raise ValueError("position: give a view or a source, not both")
+        setter = object.__setattr__
+        setter(self, "match_id", match_id)
+        setter(self, "market_id", market_id)
+        setter(self, "selections", selections)
+        setter(self, "score", score)
+        setter(self, "_position", position)
+        setter(self, "_position_source", position_source)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"MatchView is read-only: cannot set {name!r}")
+
+    @property
+    def position(self) -> PositionView | None:
+        source = self._position_source
+        if source is not None:  # first read: build once, then keep it
+            object.__setattr__(self, "_position", source())
+            object.__setattr__(self, "_position_source", None)
+        return self._position
+
+    def __repr__(self) -> str:
+        return (
+            f"MatchView(match_id={self.match_id!r}, market_id={self.market_id!r}, "
+            f"selections={self.selections!r}, score={self.score!r})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

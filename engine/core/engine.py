@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -588,20 +589,25 @@ class Engine:
         timer = self._t_decision
         timer.start()
         view = BookView.from_market(book)
-        match = MatchView(slot.link.match_id, slot.market_id, selections, record.score)
+        market = MarketState(
+            slot.market_id,
+            status=book.status or "",
+            in_play=bool(book.inplay),
+            runner_ids=tuple(r.selection_id for r in book),
+            event_id=book.event_id or "",
+        )
+        # a sink with an order manager behind it (ScheduledOrders) tells the strategy its position;
+        # built only if the strategy reads it (MatchView.position)
+        position_of = getattr(orders, "position_view", None)
+        source = None if position_of is None else partial(position_of, market, selections)
+        match = MatchView(
+            slot.link.match_id, slot.market_id, selections, record.score, position_source=source
+        )
         intents = strategy.on_prediction(match, record, decision, view)
-        if intents:
-            market = MarketState(
-                slot.market_id,
-                status=book.status or "",
-                in_play=bool(book.inplay),
-                runner_ids=tuple(r.selection_id for r in book),
-                event_id=book.event_id or "",
-            )
-            for leg, intent in enumerate(intents):
-                self.intents += 1
-                decision_id = f"{slot.link.match_id}:{record.point_index}:{leg}"
-                orders.submit(intent, market, decision_id, view.commission)
+        for leg, intent in enumerate(intents):
+            self.intents += 1
+            decision_id = f"{slot.link.match_id}:{record.point_index}:{leg}"
+            orders.submit(intent, market, decision_id, view.commission)
         timer.stop()
 
     # ------------------------------------------------------------------ timers, control

@@ -17,7 +17,7 @@ from engine.execution.staking import size_order
 from engine.execution.types import CurrentOrder, MarketState
 from engine.logs import get_logger
 from engine.metrics import EngineMetrics
-from engine.strategy import OrderIntent
+from engine.strategy import OrderIntent, PositionView
 
 _log = get_logger("core.orders")
 
@@ -83,6 +83,10 @@ class ScheduledOrders:
             price=decision.price,
             size=decision.size,
         )
+
+    def position_view(self, market: MarketState, selections: tuple[int, int]) -> PositionView:
+        """The strategy's `MatchView.position`: the engine asks any sink that has this method."""
+        return self.manager.position_view(market, selections)
 
     def kill(self, reason: str) -> None:
         self._spawn(self.manager.kill(reason))

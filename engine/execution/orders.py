@@ -25,6 +25,7 @@ from typing import Any
 from engine.execution.config import OrdersConfig
 from engine.execution.journal import Journal, JournalOrder, OrderState
 from engine.execution.port import ExchangePort, ExchangeUnavailableError
+from engine.execution.position_view import build_position_view
 from engine.execution.positions import PositionBook
 from engine.execution.risk import OpenOrder, RejectReason, RiskManager
 from engine.execution.types import (
@@ -39,6 +40,7 @@ from engine.execution.types import (
 )
 from engine.logs import get_logger
 from engine.metrics import EngineMetrics
+from engine.strategy import PositionView
 
 log = get_logger("execution.orders")
 
@@ -146,6 +148,19 @@ class OrderManager:
                 yield OpenOrder(
                     order.market_id, order.selection_id, Side(order.side), order.price, remaining
                 )
+
+    def position_view(self, market: MarketState, selection_ids: Sequence[int] = ()) -> PositionView:
+        """The strategy's view of `market` now: its runners (plus `selection_ids`), matched and
+        resting stakes, and the risk head-room per selection and side (position_view.py)."""
+        ids = tuple(dict.fromkeys((*market.runner_ids, *selection_ids)))
+        open_now = tuple(self.open_orders())
+        return build_position_view(
+            market.market_id,
+            ids,
+            self.positions.markets.get(market.market_id),
+            open_now,
+            self.risk.exposure_room(market, open_now),
+        )
 
     def ref_for(self, decision: OrderDecision) -> str:
         return make_customer_order_ref(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.execution.config import RiskConfig, StakingConfig
@@ -24,6 +24,7 @@ from engine.market.ticks import tick_index_or_none
 log = get_logger("execution.risk")
 
 MS_PER_DAY = 86_400_000
+EXPOSURE_TOLERANCE = 1e-9  # the slack every limit comparison in `check` allows
 
 
 class RejectReason(enum.StrEnum):
@@ -65,6 +66,28 @@ class OpenOrder:
     side: Side
     price: float
     remaining: float
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureRoom:
+    """What the rules leave for one more order on one market, before that order exists.
+
+    `book` is the market's outcome book exactly as the exposure checks build it (matched bets plus
+    every unmatched order at its worst, a copy); `selection_limit` applies to one selection's own
+    worst case, `market_limit` to the market's worst case (the match and total limits minus what
+    the other markets already use; negative when they are over; not worked out while blocked).
+    `blocked` names a rule that refuses every order now (kill switch, market not OPEN, daily
+    loss, order rate), else None.
+    `liability_headroom` turns this into the largest order the check accepts.
+    """
+
+    book: OutcomeBook
+    runner_ids: tuple[int, ...]
+    selection_limit: float
+    market_limit: float
+    order_liability_limit: float
+    order_stake_limit: float
+    blocked: RejectReason | None = None
 
 
 class KillSwitch:
@@ -117,10 +140,16 @@ class RiskManager:
         return self._daily_pnl.get(self._now_ms() // MS_PER_DAY, 0.0)
 
     # -- exposure ---------------------------------------------------------------------------
-    def _market_book(self, market_id: str, extra: OrderRequest | None) -> OutcomeBook:
+    def _market_book(
+        self,
+        market_id: str,
+        extra: OrderRequest | None,
+        open_orders: Iterable[OpenOrder] | None = None,
+    ) -> OutcomeBook:
+        """`open_orders`: a snapshot of the open orders to use instead of asking the source."""
         position = self.positions.markets.get(market_id)
         book = position.matched.copy() if position is not None else OutcomeBook()
-        for order in self.open_orders_source():
+        for order in self.open_orders_source() if open_orders is None else open_orders:
             if order.market_id == market_id and order.remaining > 0:
                 book.add_unmatched_worst(
                     order.selection_id, order.side, order.price, order.remaining
@@ -129,14 +158,22 @@ class RiskManager:
             book.add_unmatched_worst(extra.selection_id, extra.side, extra.price, extra.size)
         return book
 
-    def market_exposure(self, market_id: str, extra: OrderRequest | None = None) -> float:
+    def market_exposure(
+        self,
+        market_id: str,
+        extra: OrderRequest | None = None,
+        open_orders: Iterable[OpenOrder] | None = None,
+    ) -> float:
         position = self.positions.markets.get(market_id)
         runners = position.runner_ids if position is not None else ()
-        return self._market_book(market_id, extra).worst_case(runners)
+        return self._market_book(market_id, extra, open_orders).worst_case(runners)
 
-    def _markets(self, extra_market: str | None) -> set[str]:
+    def _markets(
+        self, extra_market: str | None, open_orders: Iterable[OpenOrder] | None = None
+    ) -> set[str]:
         markets = set(self.positions.markets)
-        markets.update(o.market_id for o in self.open_orders_source())
+        source = self.open_orders_source() if open_orders is None else open_orders
+        markets.update(o.market_id for o in source)
         if extra_market is not None:
             markets.add(extra_market)
         return markets
@@ -146,6 +183,48 @@ class RiskManager:
             return state.event_id
         position = self.positions.markets.get(market_id)
         return position.event_id if position is not None and position.event_id else market_id
+
+    # -- head-room (what `check` would still accept) ----------------------------------------
+    def exposure_room(
+        self, market: MarketState, open_orders: Sequence[OpenOrder] | None = None
+    ) -> ExposureRoom:
+        """The room the rules of `check` leave on `market` now, without placing anything and
+        without changing any state; `liability_headroom` sizes an order from it. `open_orders`:
+        the open orders if the caller already listed them (they are listed once either way)."""
+        cfg = self.config
+        snapshot = tuple(self.open_orders_source()) if open_orders is None else open_orders
+        blocked: RejectReason | None = None
+        window_start = self._now_ms() - int(cfg.order_window_s * 1000)
+        if self.kill_switch.engaged:
+            blocked = RejectReason.KILL_SWITCH
+        elif market.status != "OPEN":
+            blocked = RejectReason.MARKET_NOT_OPEN
+        elif self.realised_today() <= -cfg.daily_loss_limit:
+            blocked = RejectReason.DAILY_LOSS
+        elif sum(1 for t in self._accepted_ms if t > window_start) >= cfg.max_orders_per_window:
+            blocked = RejectReason.ORDER_RATE
+        position = self.positions.markets.get(market.market_id)
+        runners = position.runner_ids if position is not None and position.runner_ids else ()
+        event = self._event_of(market.market_id, market)
+        match_others = total_others = 0.0
+        for market_id in self._markets(None, snapshot) if blocked is None else ():
+            if market_id == market.market_id:
+                continue
+            exposure = self.market_exposure(market_id, None, snapshot)
+            total_others += exposure
+            if self._event_of(market_id, market) == event:
+                match_others += exposure
+        return ExposureRoom(
+            book=self._market_book(market.market_id, None, snapshot),
+            runner_ids=runners or market.runner_ids,
+            selection_limit=cfg.max_selection_exposure,
+            market_limit=min(
+                cfg.max_match_exposure - match_others, cfg.max_total_exposure - total_others
+            ),
+            order_liability_limit=cfg.max_order_liability,
+            order_stake_limit=cfg.max_order_stake,
+            blocked=blocked,
+        )
 
     # -- the checks -------------------------------------------------------------------------
     def check(
@@ -246,3 +325,40 @@ class RiskManager:
                 RejectReason.TOTAL_EXPOSURE, f"{total:.2f} > {cfg.max_total_exposure}"
             )
         return RiskVerdict()
+
+
+def liability_headroom(room: ExposureRoom, selection_id: int, side: Side) -> float:
+    """The largest liability (stake for a back, (price − 1) × stake for a lay) of one more order
+    on `selection_id` that `RiskManager.check` accepts, given the room before it; 0 when none.
+
+    Pure inverse of the exposure rules. An order at its worst moves exactly one side of the book
+    by its liability L, whatever its price: a back lowers every outcome in which the selection
+    does not win (and its own "loses" case) by L; a lay lowers the outcome in which it wins by L.
+    So each rule is "the unmoved outcomes are already within the limit, and the lowest moved
+    outcome − L stays within it". A lay's per-order stake cap depends on its price and is not
+    folded in here (see `engine.strategy.PositionView.max_stake`).
+    """
+    if room.blocked is not None or room.market_limit < -EXPOSURE_TOLERANCE:
+        return 0.0
+    book = room.book
+    base_s = book.base_by_selection.get(selection_id, 0.0)
+    wins_s = base_s + book.delta.get(selection_id, 0.0)
+    fixed, moving = (wins_s, base_s) if side is Side.BACK else (base_s, wins_s)
+    if -fixed > room.selection_limit + EXPOSURE_TOLERANCE:
+        return 0.0
+    limit = min(room.selection_limit + moving, room.order_liability_limit)
+    if side is Side.BACK:
+        limit = min(limit, room.order_stake_limit)
+    market_limit = max(0.0, room.market_limit)
+    base, delta = book.base, book.delta
+    back = side is Side.BACK
+    # the outcomes: each runner winning; with the runners unknown also "someone else wins" (None)
+    # and every selection we have a bet on (OutcomeBook.worst_case)
+    winners: Iterable[int | None] = room.runner_ids or (None, selection_id, *delta)
+    for winner in winners:
+        pnl = base + delta.get(winner, 0.0) if winner is not None else base
+        if (winner != selection_id) is back:  # this outcome moves by −L
+            limit = min(limit, market_limit + pnl)
+        elif -pnl > market_limit + EXPOSURE_TOLERANCE:
+            return 0.0
+    return max(0.0, limit)

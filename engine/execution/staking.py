@@ -87,7 +87,8 @@ def limit_price(side: Side, price: float) -> float:
     return round_to_tick(price, "up" if side is Side.BACK else "down")
 
 
-def _floor_pennies(amount: float) -> float:
+def floor_pennies(amount: float) -> float:
+    """Round a stake down to whole pennies (never up: that would bet more than allowed)."""
     return math.floor(amount * 100.0 + 1e-9) / 100.0
 
 
@@ -132,7 +133,7 @@ def size_order(
     if max_liability is not None and liability_of(side, price, stake) > max_liability:
         cap = max_liability if side is Side.BACK else max_liability / (price - 1.0)
         stake, limited_by = max(0.0, cap), StakeLimit.LIABILITY_CAP
-    stake = _floor_pennies(stake)
+    stake = floor_pennies(stake)
     if not meets_minimum_stake(stake, price, config):
         return StakeDecision(side, price, 0.0, 0.0, edge, full, StakeLimit.BELOW_MIN_STAKE)
     return StakeDecision(
