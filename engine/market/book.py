@@ -149,6 +149,7 @@ class MarketBook:
         "number_of_active_runners",
         "number_of_winners",
         "publish_time",
+        "runner_index",
         "runners",
         "status",
         "tv",
@@ -174,6 +175,9 @@ class MarketBook:
         self.market_time: str | None = None
         self.tv: float = 0.0
         self.runners: dict[RunnerKey, RunnerBook] = {}
+        # selection id -> (key, runner) for handicap-0 runners: the cache's hot-path look-up
+        # (no key tuple to build and hash per runner change). Filled by MarketCache only.
+        self.runner_index: dict[int, tuple[RunnerKey, RunnerBook]] = {}
 
     def runner(self, selection_id: int, handicap: float = 0.0) -> RunnerBook | None:
         """The runner with this selection id (and handicap), None when unknown."""

@@ -24,6 +24,7 @@ from engine.market.update import LevelChange, MarketUpdate, TradeDelta
 
 _log = get_logger("market.cache")
 
+_new_tuple = tuple.__new__
 _MALFORMED_ERRORS = (TypeError, KeyError, IndexError, ValueError, AttributeError)
 
 
@@ -123,14 +124,7 @@ class MarketCache:
                 book.tv = change["tv"] + 0.0
             runner_changes = change.get("rc")
             if runner_changes:
-                runners = book.runners
-                apply_runner_change = self._apply_runner_change
-                for runner_change in runner_changes:
-                    key = (runner_change["id"], runner_change.get("hc", 0.0))
-                    runner = runners.get(key)
-                    if runner is None:
-                        runner = self._add_unknown_runner(book, key, update)
-                    apply_runner_change(runner, key, runner_change, update)
+                self._apply_runner_changes(book, runner_changes, update)
         except _MALFORMED_ERRORS as exc:
             counters.malformed += 1
             update.malformed = True
@@ -185,54 +179,81 @@ class MarketCache:
             )
         return runner
 
-    def _apply_runner_change(
-        self, runner: RunnerBook, key: RunnerKey, rc: Mapping[str, Any], update: MarketUpdate
+    def _apply_runner_changes(
+        self, book: MarketBook, runner_changes: list[Any], update: MarketUpdate
     ) -> None:
-        # Dispatch on the fields present (2-4 per change) rather than probing all 13 names.
-        flags = 0  # bit 0: a best level changed; higher bits: off-ladder levels << 1
+        """Apply the ``rc`` entries of one market change (the hot loop of every replay).
+
+        A runner without ``hc`` is found through `MarketBook.runner_index` by selection id (no
+        key tuple to build and hash). Dispatches on the fields present (2-4 per change) rather
+        than probing all 13 names, most frequent first (atl/atb/id/trd/ltp/tv); the best-offer
+        and SP views go to `_apply_other_field`.
+        """
+        runners = book.runners
+        index = book.runner_index
         record = update.level_changes is not None
-        for name, value in rc.items():
-            if name == "atl":
-                if record:
-                    self._record_levels_of(runner.atl, value, key, "L", update)
-                flags |= runner.atl.apply(value)
-            elif name == "atb":
-                if record:
-                    self._record_levels_of(runner.atb, value, key, "B", update)
-                flags |= runner.atb.apply(value)
-            elif name == "trd":
-                flags |= self._update_traded(runner, value, key, update)
-            elif name == "ltp":
-                if value is None:
-                    runner.ltp = None
+        update_traded = self._update_traded
+        for rc in runner_changes:
+            selection = rc["id"]
+            entry = None if "hc" in rc else index.get(selection)
+            if entry is not None:
+                key, runner = entry
+            else:
+                key = (selection, rc.get("hc", 0.0))
+                known = runners.get(key)
+                runner = self._add_unknown_runner(book, key, update) if known is None else known
+                if "hc" not in rc:
+                    index[selection] = (key, runner)
+            flags = 0  # bit 0: a best level changed; higher bits: off-ladder levels << 1
+            for name, value in rc.items():
+                if name == "atl":
+                    if record:
+                        self._record_levels_of(runner.atl, value, key, "L", update)
+                    flags |= runner.atl.apply(value)
+                elif name == "atb":
+                    if record:
+                        self._record_levels_of(runner.atb, value, key, "B", update)
+                    flags |= runner.atb.apply(value)
+                elif name == "id":
+                    continue
+                elif name == "trd":
+                    flags |= update_traded(runner, value, key, update)
+                elif name == "ltp":
+                    if value is None:
+                        runner.ltp = None
+                    else:
+                        runner.ltp = value + 0.0
+                        if value not in INDEX_BY_PRICE:  # kept as sent, counted
+                            update.off_ladder_ltp += 1
+                elif name == "tv":
+                    runner.tv = value + 0.0
                 else:
-                    runner.ltp = value + 0.0
-                    if value not in INDEX_BY_PRICE:  # kept as sent, counted
-                        update.off_ladder_ltp += 1
-            elif name == "tv":
-                runner.tv = value + 0.0
-            elif name in ("id", "hc"):
-                continue
-            elif name == "batb":
-                flags |= runner.batb.update(value)
-            elif name == "batl":
-                flags |= runner.batl.update(value)
-            elif name == "bdatb":
-                flags |= runner.bdatb.update(value)
-            elif name == "bdatl":
-                flags |= runner.bdatl.update(value)
-            elif name == "spn":
-                runner.spn = value
-            elif name == "spf":
-                runner.spf = value
-            elif name == "spb":
-                flags |= runner.spb.apply(value) & ~1
-            elif name == "spl":
-                flags |= runner.spl.apply(value) & ~1
-        if flags:
-            if flags & 1:
-                update.best_changed.append(key)
-            update.off_ladder += flags >> 1
+                    flags |= self._apply_other_field(runner, name, value)
+            if flags:
+                if flags & 1:
+                    update.best_changed.append(key)
+                update.off_ladder += flags >> 1
+
+    @staticmethod
+    def _apply_other_field(runner: RunnerBook, name: str, value: Any) -> int:
+        """The rarer runner-change fields; returns best_changed | off-ladder levels << 1."""
+        if name == "batb":
+            return int(runner.batb.update(value))
+        if name == "batl":
+            return int(runner.batl.update(value))
+        if name == "bdatb":
+            return int(runner.bdatb.update(value))
+        if name == "bdatl":
+            return int(runner.bdatl.update(value))
+        if name == "spn":
+            runner.spn = value
+        elif name == "spf":
+            runner.spf = value
+        elif name == "spb":
+            return runner.spb.apply(value) & ~1
+        elif name == "spl":
+            return runner.spl.apply(value) & ~1
+        return 0  # "hc" (part of the key) and fields this cache does not keep
 
     @staticmethod
     def _record_levels_of(
@@ -261,8 +282,8 @@ class MarketCache:
         for level in levels:
             price = level[0]
             delta = level[1] - size_at(price)
-            if delta:
-                trades.append(TradeDelta(key, price + 0.0, delta))
+            if delta:  # tuple.__new__: skips the namedtuple's Python-level __new__ (hot path)
+                trades.append(_new_tuple(TradeDelta, (key, price + 0.0, delta)))
         if len(trades) > count:
             update.traded.append(key)
         return traded.apply(levels) & ~1

@@ -26,6 +26,7 @@ PriceSize = tuple[float, float]
 # JSON numbers decode to the same double as LADDER's c/100.0 (both correctly rounded), and ints hash
 # like equal floats, so the raw stream price is the key: one dict probe per level, no rounding.
 INDEX_BY_PRICE: Final[dict[float, int]] = {price: index for index, price in enumerate(LADDER)}
+_index_of = INDEX_BY_PRICE.get
 
 
 class PriceLadder:
@@ -64,7 +65,7 @@ class PriceLadder:
         """`update` for the cache's hot path: returns ``best_changed | off_ladder_levels << 1``."""
         sizes = self._sizes
         occupied = self._occupied
-        index_of = INDEX_BY_PRICE.get
+        index_of = _index_of
         if occupied:
             best_before = occupied[-1] if self._descending else occupied[0]
             best_size_before = sizes[best_before]

@@ -2,6 +2,7 @@ from itertools import islice
 from pathlib import Path
 
 import orjson
+from structlog.testing import capture_logs
 
 from adapters.betfair.historical import iter_lines
 from adapters.betfair.messages import ChangeMessage, decode_message
@@ -115,3 +116,62 @@ def test_fast_path_gives_the_same_books_and_counts_as_typed_messages(shared_data
     assert _books_signature(list(fast.cache)) == _books_signature(list(typed.cache))
     assert fast.counters == typed.counters
     assert fast.market_clock == typed.market_clock
+
+
+def test_process_lines_matches_process_line_per_line(shared_data: Path):
+    path = shared_data / "betfair" / "historical" / "tennis_wimbledon2018_1.145329255.bz2"
+    raws = [raw for _line_no, raw in islice(iter_lines(path), 3000)]
+    extra = [
+        b"",
+        b"{oops",
+        _line(op="mcm", id=1, initialClk="I", clk="C", pt=9, ct="SUB_IMAGE", mc=[]),
+        _line(op="mcm", pt=10, clk="D", status=503, mc=[{"id": "1.145329255", "tv": 1.0}]),
+        _line(op="mcm", pt=11, clk="E", mc=[{"id": "1.145329255", "tv": 2.0}]),
+        b"   ",
+    ]
+    lines = raws[:1500] + extra + raws[1500:]
+    per_line, generator = StreamProcessor(), StreamProcessor()
+
+    expected = [
+        (u.market_id, u.publish_time, u.best_changed, u.trades)
+        for line in lines
+        if line.strip()
+        for u in per_line.process_line(line)
+    ]
+    got = [
+        (u.market_id, u.publish_time, u.best_changed, u.trades)
+        for u in generator.process_lines(lines)
+    ]
+
+    assert got == expected
+    assert _books_signature(list(generator.cache)) == _books_signature(list(per_line.cache))
+    assert generator.counters == per_line.counters
+    assert generator.counters.decode_errors == 1 and generator.counters.stale_stream_flags == 1
+    assert generator.market_clock == per_line.market_clock
+
+
+def test_process_lines_yields_each_update_while_its_book_is_current():
+    lines = [
+        _line(op="mcm", pt=1, mc=[{"id": "1.1", "img": True, "rc": [{"id": 5, "atb": [[2, 3]]}]}]),
+        _line(op="mcm", pt=2, mc=[{"id": "1.1", "rc": [{"id": 5, "atb": [[2, 0], [1.9, 4]]}]}]),
+    ]
+    processor = StreamProcessor()
+
+    seen = [
+        update.book.runners[(5, 0.0)].back_levels(1) for update in processor.process_lines(lines)
+    ]
+
+    assert seen == [[(2.0, 3.0)], [(1.9, 4.0)]]
+
+
+def test_process_lines_logs_malformed_lines_with_their_file_line_numbers():
+    good = _line(op="mcm", pt=1, mc=[{"id": "1.1", "img": True}])
+    processor = StreamProcessor()
+
+    with capture_logs() as logs:
+        updates = list(processor.process_lines([good, b"", b"{bad", b"[1]", good], 41))
+
+    assert len(updates) == 2
+    errors = [(e["line_no"], e["kind"]) for e in logs if e["event"] == "malformed stream line"]
+    assert errors == [(43, "json"), (44, "not_object")]
+    assert processor.counters.decode_errors == 2 and processor.counters.messages == 4

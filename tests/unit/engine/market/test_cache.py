@@ -167,6 +167,40 @@ def test_handicap_runners_are_distinct_keys():
     assert book.runner(7, -1.5).back_levels() == []  # type: ignore[union-attr]
 
 
+def test_runner_changes_with_and_without_hc_zero_reach_the_same_runner():
+    cache = MarketCache()
+    runners = [{"id": 7, "hc": 0.0, "status": "ACTIVE"}, {"id": 7, "hc": 1.5, "status": "ACTIVE"}]
+    cache.apply({"id": MARKET, "marketDefinition": _definition(runners=runners)}, 1)
+
+    first = cache.apply({"id": MARKET, "rc": [{"id": 7, "atb": [[2.0, 3]]}]}, 2)
+    second = cache.apply({"id": MARKET, "rc": [{"id": 7, "hc": 0.0, "atb": [[2.0, 4]]}]}, 3)
+    third = cache.apply({"id": MARKET, "rc": [{"id": 7, "atb": [[2.0, 5]]}]}, 4)
+    cache.apply({"id": MARKET, "rc": [{"id": 7, "hc": 1.5, "atl": [[3.0, 1]]}]}, 5)
+
+    book = cache.get(MARKET)
+    assert book is not None and len(book) == 2
+    assert book.runner(7).back_levels() == [(2.0, 5.0)]  # type: ignore[union-attr]
+    assert book.runner(7, 1.5).lay_levels() == [(3.0, 1.0)]  # type: ignore[union-attr]
+    assert book.runner(7, 1.5).back_levels() == []  # type: ignore[union-attr]
+    updates = [u for u in (first, second, third) if u is not None]
+    assert [u.best_changed for u in updates] == [[(7, 0.0)]] * 3
+    assert cache.counters.unknown_runners == 0
+
+
+def test_a_new_image_forgets_the_runners_of_the_old_book():
+    cache = _cache_with_market()
+    cache.apply({"id": MARKET, "rc": [{"id": 11, "atb": [[2.0, 3]]}]}, 2)
+
+    cache.apply({"id": MARKET, "img": True, "rc": [{"id": 11, "atl": [[2.5, 1]]}]}, 3)
+
+    book = cache.get(MARKET)
+    assert book is not None
+    runner = book.runner(11)
+    assert runner is not None
+    assert (runner.back_levels(), runner.lay_levels()) == ([], [(2.5, 1.0)])
+    assert cache.counters.runners_without_definition == 1
+
+
 def test_best_display_and_best_views_back_the_book_when_full_depth_is_absent():
     cache = MarketCache()
 
