@@ -86,6 +86,11 @@ ALIGNED_SCHEMA: Final[tuple[tuple[str, pa.DataType, str], ...]] = (
     ("fair_prob", pa.float64(), "physics P(player 1 wins) after the point (label + feature)"),
     ("fair_if_p1_wins", pa.float64(), "physics price if player 1 wins the next point"),
     ("fair_if_p1_loses", pa.float64(), "physics price if player 1 loses the next point"),
+    (
+        "fair_before",
+        pa.float64(),
+        "physics P(player 1 wins) before the point: after the previous one, at 0-0 on the first",
+    ),
     ("book_present", pa.bool_(), "the market and both runners were known at ts"),
     ("suspended_flag", pa.bool_(), "market status SUSPENDED at ts"),
     ("inplay", pa.bool_(), "market in play at ts"),
@@ -300,10 +305,12 @@ def align_match(entry: CorpusEntry, config: PhysicsConfig) -> list[dict[str, Any
     depths: list[float] = []
     prev_label: float | None = None
     mto_seen = False
+    fair_before = pricer.opening_fair
     for i, (point, book, label) in enumerate(zip(played, books, labels, strict=True)):
         server_next, s1, s2, g1, g2, q1, q2, tb = point.after
         state = MatchState(sets=(s1, s2), games=(g1, g2), points=(q1, q2), server=server_next)
         fair = pricer.after_point(point.server, point.winner, state)
+        before, fair_before = fair_before, fair.fair_prob
         if book.present:
             depths.append(total_depth(book))
         collapse = book.present and is_collapse(total_depth(book), depths)
@@ -349,6 +356,7 @@ def align_match(entry: CorpusEntry, config: PhysicsConfig) -> list[dict[str, Any
                 "fair_prob": fair.fair_prob,
                 "fair_if_p1_wins": fair.if_p1_wins,
                 "fair_if_p1_loses": fair.if_p1_loses,
+                "fair_before": before,
                 "book_present": book.present,
                 "suspended_flag": book.suspended,
                 "inplay": book.inplay,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.physics.calibration import PhysicsConfig, calibrate_from_odds
-from engine.physics.inplay import ServeStrengthTracker, recalibrate
+from engine.physics.inplay import ServeStrengthTracker, opening_fair, recalibrate
 from engine.physics.pricing import what_if
 from engine.physics.rules import MatchRules
 from engine.physics.state import MatchState
@@ -44,6 +44,12 @@ class FairPricer:
         self.pre_match_prob = calibration.p1_prematch
         self.slope = inplay.slope
         self.tracker = ServeStrengthTracker(calibration.pa, calibration.pb, inplay.strength)
+
+    @property
+    def opening_fair(self) -> float:
+        """P(player 1 wins) at 0-0: the line the chain was calibrated to, through the tour's logit
+        slope (engine.physics.inplay.opening_fair, as the engine computes it)."""
+        return opening_fair(self.pre_match_prob, self.slope)
 
     def after_point(self, server: int, winner: int, state: MatchState) -> FairPoint:
         """Record the point, then price `state` (the score after it) with the updated strengths."""

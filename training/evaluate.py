@@ -23,7 +23,7 @@ import torch
 from engine.features.schema import TOKEN_INDEX
 from engine.models.runner import load_emulator
 from training.metrics import POST_MTO_POINTS, emulator_metrics
-from training.models import anchor_terms, first_points
+from training.models import anchor_terms
 from training.tensors import TensorSet
 
 Array = np.ndarray[Any, np.dtype[Any]]
@@ -55,9 +55,7 @@ def baseline_prices(data: TensorSet) -> dict[str, Array]:
     previous[:, 0] = fair[:, 0]
     with torch.no_grad():
         tokens = torch.from_numpy(seq)
-        last, move = anchor_terms(
-            tokens, torch.from_numpy(data.static).unsqueeze(1), first_points(tokens)
-        )
+        last, move = anchor_terms(tokens)
         anchor = torch.sigmoid(last + move).numpy()
     return {
         ANCHOR_NAME: anchor,

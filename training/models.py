@@ -16,10 +16,10 @@ from typing import Any, Final, cast
 import torch
 from torch import Tensor, nn
 
-from engine.features.schema import STATIC_COLUMNS, STATIC_DIM, TOKEN_DIM, TOKEN_INDEX
+from engine.features.schema import STATIC_DIM, TOKEN_DIM, TOKEN_INDEX
 
 # Recorded in each model's metadata: how the price head reads the trunk (see Heads).
-HEAD_KIND: Final = "anchored-logit-v1"
+HEAD_KIND: Final = "anchored-logit-v2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +64,6 @@ _FAIR, _DELTA, _RESIDUAL = (TOKEN_INDEX[n] for n in ("fair_prob", "fair_delta", 
 _BACK, _LAY, _BACK_50, _LAY_50 = (
     TOKEN_INDEX[n] for n in ("back_prob", "lay_prob", "back_prob_50", "lay_prob_50")
 )
-_PRE_MATCH = STATIC_COLUMNS.index("pre_match_logit")
 
 
 def _clamped_logit(p: Tensor) -> Tensor:
@@ -82,7 +81,7 @@ def _book_mid(token: Tensor) -> Tensor:
     return (back + lay) / sides.clamp(min=1.0)
 
 
-def anchor_terms(token: Tensor, static: Tensor, first: Tensor) -> tuple[Tensor, Tensor]:
+def anchor_terms(token: Tensor) -> tuple[Tensor, Tensor]:
     """(previous market logit, physics logit move over the point) for token (…, F).
 
     The market's next price is, to first order, its last price moved by what the point did to the
@@ -93,25 +92,17 @@ def anchor_terms(token: Tensor, static: Tensor, first: Tensor) -> tuple[Tensor, 
 
     The last market price is the book the token carries (its £50 mid, as the label is defined) and,
     without a book (emu_lite, an empty market), the previous label (residual + previous fair). On a
-    match's first point (`first`, broadcastable to token[..., 0]) the previous fair price is the
-    pre-match probability in `static` (the physics model is calibrated to it at 0-0), which is also
-    the last market price when there is no book. Everything is read from inputs the exported graphs
-    already take.
+    match's first point the token's previous fair price and label are the price at 0-0 and the
+    market before the point (engine.features.match.MatchFeatures.on_match_open), or the fair
+    price itself when those are unknown (fair_delta and residual 0). Everything is read from the
+    token, so the exported graphs need no extra input.
     """
     fair = token[..., _FAIR]
-    pre_match = torch.sigmoid(static[..., _PRE_MATCH])
-    previous_fair = torch.where(first, pre_match, fair - token[..., _DELTA])
-    previous_label = torch.where(first, pre_match, token[..., _RESIDUAL] + previous_fair)
+    previous_fair = fair - token[..., _DELTA]
+    previous_label = token[..., _RESIDUAL] + previous_fair
     mid = _book_mid(token)
     previous = torch.where(mid > 0.0, mid, previous_label)
     return _clamped_logit(previous), _clamped_logit(fair) - _clamped_logit(previous_fair)
-
-
-def first_points(seq: Tensor) -> Tensor:
-    """(1, T) bool, true at t = 0: the first point of every sequence in a batch."""
-    first = torch.zeros(1, seq.shape[1], dtype=torch.bool, device=seq.device)
-    first[:, 0] = True
-    return first
 
 
 class Heads(nn.Module):
@@ -131,16 +122,14 @@ class Heads(nn.Module):
             self.linear.weight[:2].zero_()
             self.linear.bias[:2].zero_()
 
-    def forward(
-        self, x: Tensor, token: Tensor, static: Tensor, first: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor]:
-        """x (…, width) trunk features, token (…, F) the point's token, static and first as in
-        anchor_terms -> price, logvar, distress logit, each (…)."""
+    def forward(self, x: Tensor, token: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """x (…, width) trunk features, token (…, F) the point's token -> price, logvar,
+        distress logit, each (…)."""
         offset, gain, logvar, distress = self.linear(x).unbind(-1)
         if self.training:
             w, b = self.linear.weight[2:3], self.linear.bias[2:3]
             logvar = nn.functional.linear(x.detach(), w, b).squeeze(-1)
-        previous, move = anchor_terms(token, static, first)
+        previous, move = anchor_terms(token)
         price = torch.sigmoid(previous + (1.0 + gain) * move + offset)
         return price, logvar, distress
 
@@ -174,9 +163,7 @@ class GRUEmulator(nn.Module):
         """static (N, S), seq (N, T, F) -> price, logvar, distress_logit, each (N, T)."""
         x = self.drop(self.token_net(seq))
         out, _ = self.gru(x, self.initial_state(static))
-        price, logvar, distress = self.heads(
-            self.drop(out), seq, static.unsqueeze(1), first_points(seq)
-        )
+        price, logvar, distress = self.heads(self.drop(out), seq)
         return price, logvar, distress
 
     def step(
@@ -187,7 +174,7 @@ class GRUEmulator(nn.Module):
         h = torch.where(reset.reshape(1, 1, 1) > 0.5, self.initial_state(static), state)
         x = self.token_net(token).unsqueeze(1)
         out, h_new = self.gru(x, h)
-        price, logvar, distress = self.heads(out[:, 0], token, static, reset > 0.5)
+        price, logvar, distress = self.heads(out[:, 0], token)
         return price, logvar, torch.sigmoid(distress), h_new
 
 
@@ -278,9 +265,7 @@ class TransformerEmulator(nn.Module):
         x = self.drop(x + sinusoidal(positions, self.config.d_model))
         for block in self._blocks():
             x = block(x)
-        price, logvar, distress = self.heads(
-            self.norm(x[:, 1:]), seq, static.unsqueeze(1), first_points(seq)
-        )
+        price, logvar, distress = self.heads(self.norm(x[:, 1:]), seq)
         return price, logvar, distress
 
     def step(
@@ -296,7 +281,7 @@ class TransformerEmulator(nn.Module):
         for i, block in enumerate(self._blocks()):
             x, k, v = block.step(x, past[2 * i], past[2 * i + 1])
             new_rows.extend((k, v))
-        price, logvar, distress = self.heads(self.norm(x), token, static, position == 1)
+        price, logvar, distress = self.heads(self.norm(x), token)
         return (price, logvar, torch.sigmoid(distress), *new_rows)
 
 

@@ -20,6 +20,7 @@ from engine.features.builders import build_static
 from engine.features.inputs import BookSummary, ScoreInputs
 from engine.features.match import MatchFeatures, PointEnded
 from engine.features.schema import STATIC_DIM, TOKEN_DIM, VARIANT_FULL, VARIANT_LITE
+from engine.gate.book import implied_mid
 from engine.logs import get_logger
 from engine.physics.rules import MatchRules
 from training.align import NO_MTO, read_aligned
@@ -75,6 +76,30 @@ def _book(row: Row) -> BookSummary | None:
     )
 
 
+def point_ended(row: Row, rules: MatchRules) -> PointEnded:
+    """What the engine knows when the row's point ends (score after it, fair prices, the book)."""
+    score = ScoreInputs(
+        server=int(row["next_server"]),
+        p1_sets=int(row["p1_sets"]),
+        p2_sets=int(row["p2_sets"]),
+        p1_games=int(row["p1_games"]),
+        p2_games=int(row["p2_games"]),
+        p1_points=int(row["p1_points"]),
+        p2_points=int(row["p2_points"]),
+        in_tiebreak=bool(row["in_tiebreak"]),
+        rules=rules,
+    )
+    return PointEnded(
+        server=int(row["server"]),
+        winner=int(row["winner"]),
+        score_after=score,
+        fair_prob=float(row["fair_prob"]),
+        fair_if_p1_wins=float(row["fair_if_p1_wins"]),
+        fair_if_p1_loses=float(row["fair_if_p1_loses"]),
+        book=_book(row),
+    )
+
+
 def match_tensors(rows: Sequence[Row]) -> MatchTensors:
     """Replay one match's aligned rows (in point order) through MatchFeatures."""
     first = rows[0]
@@ -82,30 +107,15 @@ def match_tensors(rows: Sequence[Row]) -> MatchTensors:
         best_of=int(first["best_of"]), final_set=first["final_set"], no_ad=bool(first["no_ad"])
     )
     features = MatchFeatures(VARIANT_FULL)
+    if int(first["point_idx"]) == 0:  # the match is aligned from its first point: its opening
+        features.on_match_open(
+            float(first["fair_before"]), implied_mid(first["best_back"], first["best_lay"])
+        )
     seq = np.zeros((len(rows), TOKEN_DIM), dtype=np.float32)
     for i, row in enumerate(rows):
         if row["mto_before"]:
             features.on_mto()
-        score = ScoreInputs(
-            server=int(row["next_server"]),
-            p1_sets=int(row["p1_sets"]),
-            p2_sets=int(row["p2_sets"]),
-            p1_games=int(row["p1_games"]),
-            p2_games=int(row["p2_games"]),
-            p1_points=int(row["p1_points"]),
-            p2_points=int(row["p2_points"]),
-            in_tiebreak=bool(row["in_tiebreak"]),
-            rules=rules,
-        )
-        point = PointEnded(
-            server=int(row["server"]),
-            winner=int(row["winner"]),
-            score_after=score,
-            fair_prob=float(row["fair_prob"]),
-            fair_if_p1_wins=float(row["fair_if_p1_wins"]),
-            fair_if_p1_loses=float(row["fair_if_p1_loses"]),
-            book=_book(row),
-        )
+        point = point_ended(row, rules)
         features.on_point(point, out=seq[i])
         features.on_market_label(float(row["market_prob"]))
     return MatchTensors(

@@ -42,7 +42,7 @@ from engine.market.update import MarketUpdate
 from engine.metrics import EngineMetrics, Stage
 from engine.physics.calibration import PhysicsConfig, invert_prematch
 from engine.physics.devig import devig
-from engine.physics.inplay import ServeStrengthTracker, recalibrate
+from engine.physics.inplay import ServeStrengthTracker, opening_fair, recalibrate
 from engine.physics.pricing import price
 from engine.physics.rules import MatchRules
 from engine.physics.serve_prior import load_serve_sum_prior, match_serve_sum
@@ -65,6 +65,11 @@ _log = get_logger("core.engine")
 
 MARKET_FEED = "market_stream"
 SCORE_FEED = "score_feed"
+
+
+def _is_first_point_of_match(after: MatchState) -> bool:
+    """The score after the point is one point into the match."""
+    return after.sets == (0, 0) and after.games == (0, 0) and sum(after.points) == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,7 +449,11 @@ class Engine:
             in_tiebreak=state.is_tiebreak(rules),
             rules=rules,
         )
-        token = slot.features.on_point(
+        features = slot.features
+        if features.counters.points_played == 0 and _is_first_point_of_match(state):
+            # the first token's previous price and label: 0-0 and the market before the point
+            features.on_match_open(opening_fair(pricing.prematch_prob, slope), market)
+        token = features.on_point(
             PointEnded(tick.server, tick.winner, score_after, fair, won, lost, summary)
         )
         timer.stop()

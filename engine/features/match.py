@@ -4,9 +4,11 @@ contract below, so that the aligner (training) and the engine build identical se
 Timing contract (one token per point, built when the point ENDS):
 - score: the score after the point, i.e. the state the next point is played from (ScoreInputs);
 - counters: include the point just played;
-- fair: the physics price after the point; prev_fair: the one after the previous point;
+- fair: the physics price after the point; prev_fair: the one after the previous point (on a
+  match's first point: the price at 0-0, when `on_match_open` gave it);
 - book: the order book as last seen BEFORE the point ended; prev_book: the previous token's book;
-- residual: the previous token's market label − the previous token's fair price;
+- residual: the previous token's market label − the previous token's fair price (on a match's
+  first point: the market before it − the price at 0-0, when `on_match_open` gave both; else 0);
 - pts_since_mto: 0 for the first point played after an MTO, 1 for the next, … (capped at 99);
 - label (not in the token): the market probability once the market has reacted to the point.
 So a token never contains its own label; the emulator predicts the market's reaction to a point.
@@ -61,6 +63,21 @@ class MatchFeatures:
         self._prev_fair: float | None = None
         self._prev_market: float | None = None
         self._mto_index: int | None = None
+
+    def on_match_open(self, fair_prob: float, market_prob: float | None) -> None:
+        """Before a match's first point: the physics price at 0-0 and the market's probability
+        before the point (None without a price). They play the previous point's fair price and
+        label for the first token, so its fair_delta is the first point's move and its residual
+        where the market opened against the physics price — what Emu-lite, which sees no book,
+        otherwise cannot know on a first point."""
+        if self.counters.points_played:
+            raise ValueError("on_match_open: the match already has points")
+        if not 0.0 <= fair_prob <= 1.0:
+            raise ValueError(f"fair_prob: must be a probability, got {fair_prob!r}")
+        if market_prob is not None and not 0.0 <= market_prob <= 1.0:
+            raise ValueError(f"market_prob: must be a probability, got {market_prob!r}")
+        self._prev_fair = fair_prob
+        self._prev_market = market_prob
 
     def on_mto(self) -> None:
         """A medical time-out: the next point is point 0 after it."""

@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2  # 2: first-point fair_delta / residual from the match opening
 
 GROUP_SCORE: Final = "score"
 GROUP_SERVE: Final = "serve"
@@ -129,7 +129,11 @@ _MTO = _cols(
 _FAIR = _cols(
     GROUP_FAIR,
     ("fair_prob", "physics P(player 1 wins the match) at this point"),
-    ("fair_delta", "fair_prob minus the previous point's fair_prob (0 on the first)"),
+    (
+        "fair_delta",
+        "fair_prob minus the previous point's fair_prob (first point: minus the price at 0-0; "
+        "0 when unknown)",
+    ),
     ("fair_leverage", "physics P(win | p1 wins point) - P(win | p1 loses point)"),
 )
 
@@ -159,7 +163,11 @@ _BOOK = _cols(
 
 _RESIDUAL = _cols(
     GROUP_RESIDUAL,
-    ("residual", "previous point's market_prob - previous point's fair_prob (0 on the first)"),
+    (
+        "residual",
+        "previous point's market_prob - previous point's fair_prob (first point: the market "
+        "before it - the price at 0-0; 0 when unknown)",
+    ),
 )
 
 TOKEN_SPEC: Final[tuple[Column, ...]] = (

@@ -12,17 +12,23 @@ from __future__ import annotations
 from engine.market.book import RunnerBook
 
 
-def market_prob(runner: RunnerBook) -> float | None:
-    """Implied P(runner wins) from the best back and lay prices; one side if only one is
-    offered; None for an empty book."""
-    back, lay = runner.best_back(), runner.best_lay()
-    if back is not None and lay is not None:
-        return 0.5 * (1.0 / back[0] + 1.0 / lay[0])
-    if back is not None:
-        return 1.0 / back[0]
-    if lay is not None:
-        return 1.0 / lay[0]
+def implied_mid(back_price: float | None, lay_price: float | None) -> float | None:
+    """The mid of the implied probabilities of the best back and lay prices; one side if only
+    one is offered; None for an empty book. (Also how training reads a book row, so the first
+    token's opening market is the same number in both.)"""
+    if back_price is not None and lay_price is not None:
+        return 0.5 * (1.0 / back_price + 1.0 / lay_price)
+    if back_price is not None:
+        return 1.0 / back_price
+    if lay_price is not None:
+        return 1.0 / lay_price
     return None
+
+
+def market_prob(runner: RunnerBook) -> float | None:
+    """Implied P(runner wins) from the best back and lay prices (`implied_mid`)."""
+    back, lay = runner.best_back(), runner.best_lay()
+    return implied_mid(back[0] if back is not None else None, lay[0] if lay is not None else None)
 
 
 def liquidity(runner: RunnerBook, levels: int = 3) -> tuple[float, float]:

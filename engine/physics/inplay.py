@@ -55,6 +55,13 @@ def shrink_serve_probability(
     return (strength * prior + won) / (strength + played)
 
 
+def opening_fair(p1_prematch: float, slope: float) -> float:
+    """The fair price at 0-0: the chain is calibrated so that P(match) there equals the de-vigged
+    pre-match probability, then the tour's logit slope applies as at every point. One function
+    so that the engine and the aligner give a match's first token the same previous price."""
+    return float(recalibrate(float(p1_prematch), slope))
+
+
 def recalibrate(p: ArrayOrFloat, slope: float) -> ArrayOrFloat:
     """``sigmoid(slope * logit(p))``: sharpens (slope > 1) or softens forecasts, keeps 0.5 fixed."""
     if not (math.isfinite(slope) and slope > 0.0):

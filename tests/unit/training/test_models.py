@@ -135,13 +135,9 @@ def _token(**columns: float) -> torch.Tensor:
     return token
 
 
-STATIC = torch.zeros(STATIC_DIM)  # pre-match logit 0: an even match
-LATER, FIRST = torch.tensor(False), torch.tensor(True)
-
-
 def test_without_a_book_the_anchor_is_the_previous_label_moved_by_the_fair_logit_change():
     token = _token(fair_prob=0.6, fair_delta=0.1, residual=0.05)  # prev fair .5, prev label .55
-    previous, move = anchor_terms(token, STATIC, LATER)
+    previous, move = anchor_terms(token)
     assert float(previous) == pytest.approx(math.log(0.55 / 0.45), abs=1e-6)
     assert float(move) == pytest.approx(math.log(0.6 / 0.4), abs=1e-6)
 
@@ -151,21 +147,17 @@ def test_with_a_book_the_anchor_is_its_50_pound_mid_as_the_label_defines_it():
     best_only = _token(fair_prob=0.6, back_prob=0.5, lay_prob=0.54, lay_prob_50=0.0)
     one_side = _token(fair_prob=0.6, back_prob_50=0.5)
     for token, mid in ((both, 0.51), (best_only, 0.52), (one_side, 0.5)):
-        previous, _ = anchor_terms(token, STATIC, LATER)
+        previous, _ = anchor_terms(token)
         assert float(previous) == pytest.approx(math.log(mid / (1 - mid)), abs=1e-5)
 
 
-def test_on_the_first_point_the_previous_fair_price_is_the_pre_match_line():
-    static = torch.zeros(STATIC_DIM)
-    static[0] = math.log(0.7 / 0.3)
-    token = _token(fair_prob=0.72)  # no book, no residual, no delta on a first point
-    previous, move = anchor_terms(token, static, FIRST)
-    assert float(previous) == pytest.approx(math.log(0.7 / 0.3), abs=1e-5)
+def test_a_first_point_without_an_opening_is_anchored_on_the_fair_price():
+    previous, move = anchor_terms(_token(fair_prob=0.72))  # fair_delta and residual 0
     assert float(previous + move) == pytest.approx(math.log(0.72 / 0.28), abs=1e-5)
 
 
 def test_anchor_clamps_a_settled_price_to_a_finite_logit():
-    previous, move = anchor_terms(_token(fair_prob=1.0), STATIC, LATER)
+    previous, move = anchor_terms(_token(fair_prob=1.0))
     edge = math.log((1 - ANCHOR_EDGE) / ANCHOR_EDGE)
     assert float(previous) == pytest.approx(edge, rel=1e-5)
     assert float(move) == 0.0
@@ -178,7 +170,5 @@ def test_an_untrained_model_predicts_the_anchor(kind, tiny):
     static, seq = torch.randn(2, STATIC_DIM), tokens(2, 6)
     with torch.no_grad():
         price, _, _ = model(static, seq)
-    first = torch.zeros(1, 6, dtype=torch.bool)
-    first[0, 0] = True
-    previous, move = anchor_terms(seq, static.unsqueeze(1), first)
+    previous, move = anchor_terms(seq)
     assert torch.allclose(price, torch.sigmoid(previous + move), atol=1e-6)

@@ -6,9 +6,11 @@ import pytest
 
 from engine.features.match import MatchFeatures
 from engine.features.schema import BOOK_COLUMNS, STATIC_DIM, TOKEN_DIM, TOKEN_INDEX
+from engine.gate.book import implied_mid
+from engine.physics.rules import MatchRules
 from training.align import align_corpus
 from training.splits import player_key
-from training.tensorise import group_matches, match_tensors, tensorise
+from training.tensorise import group_matches, match_tensors, point_ended, tensorise
 from training.tensors import NO_MTO, load_tensors
 
 BOOK_IDX = [TOKEN_INDEX[name] for name in BOOK_COLUMNS]
@@ -73,10 +75,25 @@ def test_tokens_are_exactly_what_the_engine_builds(built):
     residual = tensors.seq[1:, TOKEN_INDEX["residual"]]
     expected = [rows[i]["market_prob"] - rows[i]["fair_prob"] for i in range(len(rows) - 1)]
     np.testing.assert_allclose(residual, expected, atol=1e-6)
-    assert tensors.seq[0, TOKEN_INDEX["residual"]] == 0.0
+    # the first token opens the match: the market before the point and the price at 0-0
+    first = rows[0]
+    assert first["point_idx"] == 0
+    opening = implied_mid(first["best_back"], first["best_lay"])
+    assert opening is not None
+    assert tensors.seq[0, TOKEN_INDEX["residual"]] == pytest.approx(
+        opening - first["fair_before"], abs=1e-6
+    )
+    assert tensors.seq[0, TOKEN_INDEX["fair_delta"]] == pytest.approx(
+        first["fair_prob"] - first["fair_before"], abs=1e-6
+    )
+    # fair_before chains the fair prices: the previous point's, and 0-0 through the tour slope
+    assert [r["fair_before"] for r in rows[1:]] == [r["fair_prob"] for r in rows[:-1]]
+    assert 0.0 < first["fair_before"] < 1.0
     # and the same rows fed to a fresh engine-side MatchFeatures give the same first token
-    assert tensors.seq[0, TOKEN_INDEX["fair_prob"]] == np.float32(rows[0]["fair_prob"])
-    assert MatchFeatures().counters.points_played == 0
+    features = MatchFeatures()
+    features.on_match_open(first["fair_before"], opening)
+    rules = MatchRules(best_of=first["best_of"], final_set=first["final_set"], no_ad=first["no_ad"])
+    assert np.array_equal(features.on_point(point_ended(first, rules)), tensors.seq[0])
 
 
 def test_players_never_cross_splits(built):

@@ -8,6 +8,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pytest
 
@@ -15,7 +16,10 @@ from engine.clock import SimulatedClock
 from engine.core import CoreConfig, Engine, EngineParts
 from engine.core.emulators import EmulatorSet
 from engine.execution.types import MarketState
+from engine.features.schema import TOKEN_INDEX
 from engine.gate import GateConfig, GateReason
+from engine.gate.book import market_prob
+from engine.physics.inplay import opening_fair
 from engine.score.ticks import MtoEnd, MtoStart, Point, Snapshot, SnapshotScore
 from engine.strategy import OrderIntent
 from strategies.divergence import DivergenceStrategy
@@ -250,3 +254,35 @@ def test_malformed_market_changes_are_counted_not_raised():
 
     text = engine.metrics.render().decode()
     assert 'courtside_malformed_messages_total{source="market"} 2.0' in text
+
+
+def test_the_first_token_opens_the_match_on_the_market_and_the_price_at_0_0(
+    match_events, tiny_models
+):
+    meta, events = match_events
+    engine = _engine(tiny_models, GateConfig(), start=events[0][0])
+    assert engine.emulators is not None
+    tokens: list[np.ndarray] = []
+    step_full = engine.emulators.step_full
+
+    def recording_step(slot, token):  # observe the real step's input
+        tokens.append(token.copy())
+        return step_full(slot, token)
+
+    engine.emulators.step_full = recording_step  # type: ignore[method-assign]
+    first_point = next(i for i, (_, kind, p) in enumerate(events) if isinstance(p, Point))
+    _feed(engine, events[:first_point])
+    book = engine.cache.get(meta["market_id"])
+    assert book is not None
+    runner = book.runner(meta["selection_ids"][0])
+    assert runner is not None
+    opening_market = market_prob(runner)
+
+    _feed(engine, events[first_point : first_point + 1])
+
+    slot = engine.markets[meta["market_id"]]
+    assert slot.pricing is not None and len(tokens) == 1 and opening_market is not None
+    fair_0_0 = opening_fair(slot.pricing.prematch_prob, slot.pricing.slope)
+    token = tokens[0]
+    assert token[TOKEN_INDEX["residual"]] == np.float32(opening_market - fair_0_0)
+    assert token[TOKEN_INDEX["fair_delta"]] == np.float32(engine.records[0].fair_prob - fair_0_0)

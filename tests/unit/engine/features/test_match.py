@@ -82,3 +82,34 @@ def test_bad_point_leaves_the_state_unchanged():
     assert features.counters.points_played == 1
     with pytest.raises(ValueError, match="market_prob"):
         features.on_market_label(-0.1)
+
+
+def test_the_match_opening_is_the_first_tokens_previous_price_and_label():
+    features = MatchFeatures()
+    features.on_match_open(fair_prob=0.58, market_prob=0.55)
+
+    first = features.on_point(point(1, 1, 0, 0.60))
+
+    assert col(first, "fair_delta") == pytest.approx(0.60 - 0.58)
+    assert col(first, "residual") == pytest.approx(0.55 - 0.58)
+
+
+def test_an_opening_without_a_market_price_moves_the_fair_price_only():
+    features = MatchFeatures()
+    features.on_match_open(fair_prob=0.58, market_prob=None)
+
+    first = features.on_point(point(1, 1, 0, 0.60))
+
+    assert col(first, "fair_delta") == pytest.approx(0.02)
+    assert col(first, "residual") == 0.0
+
+
+def test_the_opening_is_refused_once_points_were_played_or_out_of_range():
+    features = MatchFeatures()
+    with pytest.raises(ValueError, match="fair_prob"):
+        features.on_match_open(fair_prob=1.2, market_prob=0.5)
+    with pytest.raises(ValueError, match="market_prob"):
+        features.on_match_open(fair_prob=0.5, market_prob=-0.1)
+    features.on_point(point(1, 1, 0, 0.60))
+    with pytest.raises(ValueError, match="already has points"):
+        features.on_match_open(fair_prob=0.5, market_prob=0.5)
