@@ -19,6 +19,7 @@ the run (models are exported by a child process, so torch never loads into this 
     python benchmarks/bench_latency.py --copies 10 --kinds gru --duration 60   # 50 matches
     python benchmarks/bench_latency.py --replay 2013-wimbledon-1401   # in process, no sockets
     python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
+    python benchmarks/bench_latency.py --kinds gru --pin 1,0 --busy-poll   # the loop never sleeps
 """
 
 from __future__ import annotations
