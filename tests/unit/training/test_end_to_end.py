@@ -12,6 +12,7 @@ from engine.models.runner import load_emulator
 from training.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from training.export import ExportSpec, export_model
 from training.export_flow import export_checkpoint
+from training.models import build_model
 from training.parity import ParityError, check_parity
 from training.tensors import SPLIT_VAL, data_hash, save_tensors
 from training.train import TrainConfig, train
@@ -130,3 +131,14 @@ def test_cli_sweep_then_train(synthetic, tmp_path, capsys):
     ckpt = load_checkpoint(tmp_path / "gru_full.pt")
     assert len(ckpt.training["sweep"]) == 2
     assert "--sweep-trials 2" in ckpt.training["command"]
+
+
+def test_a_checkpoint_with_another_price_head_is_refused(tiny, tmp_path):
+    model = build_model("gru", **tiny["gru"])
+    save_checkpoint(tmp_path / "m.pt", Checkpoint(model, "full", "0" * 64, {}, {}))
+    raw = torch.load(tmp_path / "m.pt", weights_only=True)
+    raw["architecture"].pop("head")  # as saved before the anchored head
+    torch.save(raw, tmp_path / "old.pt")
+
+    with pytest.raises(ValueError, match="pre-anchor price head"):
+        load_checkpoint(tmp_path / "old.pt")
