@@ -257,8 +257,9 @@ class MatchView:
 
 @dataclass(frozen=True, slots=True)
 class OrderIntent:
-    """What a strategy wants: the engine sizes (size None = "size me" with fractional Kelly from
-    `p_win`), checks risk, and places. price must be on the Betfair tick ladder."""
+    """What a strategy wants: the engine sizes (size None = "size me": fractional Kelly from
+    `p_win`, capped at the risk head-room), checks risk, and places. price must be on the Betfair
+    tick ladder."""
 
     market_id: str
     selection_id: int

@@ -1,9 +1,10 @@
 """From strategy intents to the order manager without an await on the hot path.
 
 The engine hands every intent to an `OrderSink` synchronously. `ScheduledOrders` sizes it (when the
-strategy asked to be sized), turns it into an idempotent `OrderDecision` and schedules the order
-manager's `submit` (risk check, journal intent, place) as a task: the event path returns at once and
-the journal write and the exchange call happen on the event loop afterwards (DESIGN.md §3).
+strategy asked to be sized: fractional Kelly within the risk head-room), turns it into an idempotent
+`OrderDecision` and schedules the order manager's `submit` (risk check, journal intent, place) as a
+task: the event path returns at once and the journal write and the exchange call happen on the
+event loop afterwards (DESIGN.md §3).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from engine.execution.config import StakingConfig
 from engine.execution.orders import OrderDecision, OrderManager, SubmitResult
-from engine.execution.staking import size_order
+from engine.execution.staking import floor_pennies, meets_minimum_stake, size_order
 from engine.execution.types import CurrentOrder, MarketState
 from engine.logs import get_logger
 from engine.metrics import EngineMetrics
@@ -51,10 +52,9 @@ class ScheduledOrders:
     ) -> None:
         size = intent.size
         if size is None:
-            sized = size_order(intent.side, intent.price, intent.p_win, commission, self.staking)
-            if sized.stake <= 0.0:
+            size = self._size_within_headroom(intent, market, commission)
+            if size is None:
                 return
-            size = sized.stake
         decision = OrderDecision(
             strategy_id=intent.strategy or "strategy",
             decision_id=decision_id,
@@ -66,6 +66,22 @@ class ScheduledOrders:
             reason=intent.reason,
         )
         self._spawn(self._submit(decision, market))
+
+    def _size_within_headroom(
+        self, intent: OrderIntent, market: MarketState, commission: float
+    ) -> float | None:
+        """A "size me" intent: fractional Kelly, capped at what the risk limits accept now (the
+        head-room of the strategy's position view), floored to pennies; None when that is below
+        the exchange minimum (nothing to send: it could only be refused)."""
+        sized = size_order(intent.side, intent.price, intent.p_win, commission, self.staking)
+        if sized.stake <= 0.0:
+            return None
+        view = self.manager.position_view(market, (intent.selection_id,))
+        room = view.max_stake(intent.selection_id, intent.side, intent.price)
+        stake = floor_pennies(min(sized.stake, room))
+        if not meets_minimum_stake(stake, intent.price, self.staking):
+            return None
+        return stake
 
     async def _submit(self, decision: OrderDecision, market: MarketState) -> None:
         result = await self.manager.submit(decision, market, expect_in_play=market.in_play)
