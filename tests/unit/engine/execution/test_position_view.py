@@ -5,17 +5,8 @@ import random
 
 import pytest
 
-from adapters.betfair.betting import BetfairBetting
-from adapters.simexchange import InProcessTransport, SimExchange, SimExchangeConfig
-from adapters.simexchange.synthetic import (
-    ManualClock,
-    market_change,
-    market_definition,
-    runner_change,
-)
-from engine.execution.config import OrdersConfig, RiskConfig, StakingConfig
-from engine.execution.journal import Journal
-from engine.execution.orders import OrderDecision, OrderManager
+from engine.execution.config import RiskConfig, StakingConfig
+from engine.execution.orders import OrderDecision
 from engine.execution.position_view import build_position_view
 from engine.execution.positions import PositionBook
 from engine.execution.risk import (
@@ -26,7 +17,6 @@ from engine.execution.risk import (
 )
 from engine.execution.staking import floor_pennies
 from engine.execution.types import MarketState, OrderRequest, Side
-from engine.market import MarketCache
 from engine.market.ticks import round_to_tick
 from engine.strategy import PositionView, RestingOrder, SelectionPosition
 
@@ -244,41 +234,13 @@ def test_head_room_matches_the_risk_check_on_random_books(seed):
     assert tried >= 60  # most random books leave room somewhere: the check really ran
 
 
-async def test_the_order_manager_builds_the_view_from_its_own_orders(tmp_path):
-    clock = ManualClock()
-    cache = MarketCache(record_level_changes=True)
-    sim = SimExchange(SimExchangeConfig(latency_ms=0, dedupe_customer_ref=False), clock)
-    update = cache.apply(
-        market_change(
-            "1.42",
-            definition=market_definition((1, 2)),
-            runners=(
-                runner_change(1, atb=[(2.0, 100)], atl=[(2.02, 100)]),
-                runner_change(2, atb=[(1.96, 100)], atl=[(2.0, 100)]),
-            ),
-            image=True,
-        ),
-        clock(),
-    )
-    assert update is not None
-    sim.on_market_update(update)
-    positions = PositionBook()
-    risk = RiskManager(RiskConfig(), StakingConfig(), positions, clock)
-    journal = await Journal.open(tmp_path / "journal.sqlite")
-    manager = OrderManager(
-        journal,
-        BetfairBetting(InProcessTransport(sim)),
-        risk,
-        positions,
-        now_ms=clock,
-        config=OrdersConfig(),
-    )
+async def test_the_order_manager_builds_the_view_from_its_own_orders(sim_order_manager):
+    manager = await sim_order_manager(RiskConfig(), StakingConfig(), 100.0)
     state = MarketState("1.42", "OPEN", in_play=False, runner_ids=(1, 2), event_id="e")
     await manager.submit(OrderDecision("s", "d1", "1.42", 1, Side.BACK, 2.0, 20.0), state)
     await manager.submit(OrderDecision("s", "d2", "1.42", 1, Side.BACK, 2.1, 10.0), state)
 
     view = manager.position_view(state, (1, 2))
-    await journal.close()
 
     p1 = view.selection(1)
     assert p1.back_matched == 20.0 and p1.pnl_if_wins == pytest.approx(20.0)
