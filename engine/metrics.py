@@ -67,6 +67,7 @@ class Stage(StrEnum):
     GATE = "gate"
     DECISION = "decision"
     END_TO_END = "end_to_end"
+    LOOKAHEAD = "lookahead"  # after a point's decision: pricing both outcomes of the next point
 
 
 _BOUNDS_NS: Final[tuple[int, ...]] = tuple(round(b * 1e9) for b in LATENCY_BUCKETS_S)

@@ -3,9 +3,11 @@
 Market changes update the tick-indexed cache and re-evaluate the gate of the market's match (a
 liquidity collapse or a suspension closes it between points); score ticks drive the score machines
 and, on every point, the whole pipeline: physics (fair price and the what-if values for the next
-point) → features (token with the current book) → Emu-full and Emu-lite one step → trust gate →
-prediction record → strategy → order sink. A timer re-evaluates every gate so that a silent feed
-closes it. Nothing here awaits; every stage is timed into `EngineMetrics`.
+point) → features (token with the current book) → Emu-full one step → trust gate →
+prediction record → strategy → order sink. After the decision, the same call steps Emu-lite,
+publishes, and prices both outcomes of the next point (`engine.core.lookahead`), so the next
+point's physics is a lookup. A timer re-evaluates every gate so that a silent feed closes it.
+Nothing here awaits; every stage is timed into `EngineMetrics`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from engine.clock import Clock, TimerHandle
 from engine.core.book_features import mid_odds, summarise
 from engine.core.config import CoreConfig
 from engine.core.emulators import EmulatorSet
+from engine.core.lookahead import price_point, speculate
 from engine.core.match import FollowedMarket, MatchContext, Pricing
 from engine.core.orders import OrderSink
 from engine.execution.types import MarketState
@@ -151,6 +154,7 @@ class Engine:
         self._t_gate = m.stage_timer(Stage.GATE)
         self._t_decision = m.stage_timer(Stage.DECISION)
         self._t_total = m.stage_timer(Stage.END_TO_END)
+        self._t_lookahead = m.stage_timer(Stage.LOOKAHEAD)
         self._mcm = m.message_counter("market", "mcm")
         self._heartbeats = m.message_counter("market", "heartbeat")
         self._ticks = m.message_counter("score", "tick")
@@ -422,11 +426,10 @@ class Engine:
         timer = self._t_physics
         timer.start()
         pa, pb = pricing.tracker.current()
-        chain = price(pa, pb, rules, state)
-        slope = pricing.slope
-        fair = float(recalibrate(chain.p_match, slope))
-        won = float(recalibrate(chain.if_point_won, slope))
-        lost = float(recalibrate(chain.if_point_lost, slope))
+        priced = slot.lookahead.take(pa, pb, state, rules)
+        if priced is None:  # not foreseen (first point, resync, corrected score): price it now
+            priced = price_point(pa, pb, rules, state, pricing.slope)
+        chain, fair, won, lost = priced.chain, priced.fair, priced.won, priced.lost
         timer.stop()
         slot.fair = fair
         slot.next_fair = (won, lost)
@@ -452,7 +455,7 @@ class Engine:
         features = slot.features
         if features.counters.points_played == 0 and _is_first_point_of_match(state):
             # the first token's previous price and label: 0-0 and the market before the point
-            features.on_match_open(opening_fair(pricing.prematch_prob, slope), market)
+            features.on_match_open(opening_fair(pricing.prematch_prob, pricing.slope), market)
         token = features.on_point(
             PointEnded(tick.server, tick.winner, score_after, fair, won, lost, summary)
         )
@@ -493,6 +496,12 @@ class Engine:
         for listener in self.prediction_listeners:
             listener(record)
         self._publish(slot, PricingInputs(pa, pb, rules, state))
+        score = machine.score
+        if score is not None:
+            timer = self._t_lookahead
+            timer.start()
+            slot.lookahead.outcomes = speculate(score, pricing.tracker, pricing.slope)
+            timer.stop()
 
     def _label_previous_point(self, slot: FollowedMarket, market: float) -> None:
         """The market's reaction to the previous point is now known: the emulators' label."""
@@ -698,6 +707,10 @@ class Engine:
             "predictions": self.predictions,
             "gate_decisions": self.gate_stats.as_dict(),
             "intents": self.intents,
+            "physics_lookahead": {
+                "hit": sum(s.lookahead.hits for s in self.markets.values()),
+                "miss": sum(s.lookahead.misses for s in self.markets.values()),
+            },
             "emulators": [name for name in self._model_names if name],
             "kill_reason": self.kill_reason,
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.core.emulators import EmulatorSlot
+from engine.core.lookahead import PointLookahead
 from engine.features.match import MatchFeatures
 from engine.gate.decide import GateDecision, GateInputs
 from engine.gate.state import GateState
@@ -51,6 +52,7 @@ class FollowedMarket:
         "gate_inputs",
         "gate_state",
         "link",
+        "lookahead",
         "market_id",
         "next_fair",
         "point_depths",
@@ -69,6 +71,7 @@ class FollowedMarket:
         self.pricing: Pricing | None = None
         self.fair: float | None = None
         self.next_fair: tuple[float, float] | None = None  # (if p1 wins the next point, loses it)
+        self.lookahead = PointLookahead()  # the next point's physics, priced after this one
         self.emu_full: StepOutput | None = None
         self.emu_lite: StepOutput | None = None
         self.decision: GateDecision | None = None
@@ -83,5 +86,6 @@ class FollowedMarket:
     def restart_features(self) -> None:
         """Forget the feature history (a resync: counters and lags restart from the snapshot)."""
         self.features = MatchFeatures()
+        self.lookahead.clear()
         self.gate_state.reset_emulator()
         self.emu_full = self.emu_lite = None

@@ -18,7 +18,7 @@ The in-play engine calls these per point through `ServeStrengthTracker` and `rec
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final, TypeVar
 
 import numpy as np
@@ -121,6 +121,12 @@ class ServeStrengthTracker:
             self.won_b += int(server_won)
         else:
             raise ValueError(f"server: must be 1 or 2, got {server!r}")
+
+    def after(self, server: int, server_won: bool) -> tuple[float, float]:
+        """`current()` as it will be once this point is recorded; the tracker is unchanged."""
+        twin = replace(self)
+        twin.record_point(server, server_won)
+        return twin.current()
 
     def current(self) -> tuple[float, float]:
         """(pa, pb) after shrinking the observed serve records towards the pre-match values."""

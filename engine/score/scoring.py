@@ -120,6 +120,18 @@ class Score:
             self.tiebreak,
         )
 
+    def copy(self) -> Score:
+        """An independent score in the same state (to play a point hypothetically)."""
+        twin = Score(self.rules, self._game_server)
+        twin.sets = self.sets.copy()
+        twin.games = self.games.copy()
+        twin.points = self.points.copy()
+        twin.set_scores = self.set_scores.copy()
+        twin.winner = self.winner
+        twin.tiebreak = self.tiebreak
+        twin._tb_target = self._tb_target
+        return twin
+
     # ------------------------------------------------------------------------------ transitions
 
     def play_point(self, winner: int) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import orjson
 import pytest
 
+import engine.core.engine as engine_module
 from engine.clock import SimulatedClock
 from engine.core import CoreConfig, Engine, EngineParts
 from engine.core.emulators import EmulatorSet
@@ -286,3 +287,20 @@ def test_the_first_token_opens_the_match_on_the_market_and_the_price_at_0_0(
     token = tokens[0]
     assert token[TOKEN_INDEX["residual"]] == np.float32(opening_market - fair_0_0)
     assert token[TOKEN_INDEX["fair_delta"]] == np.float32(engine.records[0].fair_prob - fair_0_0)
+
+
+def test_pricing_the_next_point_ahead_changes_no_record(match_events, tiny_models, monkeypatch):
+    _meta, events = match_events
+    ahead = _engine(tiny_models, PERMISSIVE, start=events[0][0])
+    _feed(ahead, events)
+    monkeypatch.setattr(engine_module, "speculate", lambda *_args: ())  # price every point now
+    on_the_spot = _engine(tiny_models, PERMISSIVE, start=events[0][0])
+
+    _feed(on_the_spot, events)
+
+    assert ahead.records == on_the_spot.records
+    assert ahead.decisions == on_the_spot.decisions
+    points = len(ahead.records)
+    # only the first point of the match (and the one that ends it, not priced) was not foreseen
+    assert ahead.summary()["physics_lookahead"] == {"hit": points - 1, "miss": 1}
+    assert on_the_spot.summary()["physics_lookahead"] == {"hit": 0, "miss": points}
