@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import gzip
 import json
 import os
@@ -43,6 +44,7 @@ import numpy as np
 from adapters.app.consumer import EngineStreamConsumer
 from adapters.app.daemon import stage_means_us
 from adapters.app.demo import DemoDay, DemoMatch, load_demo_day, publish_ticks
+from adapters.app.gc_freeze import freeze_startup_heap
 from adapters.betfair.loopback.recording import RecordedChange, Recording
 from adapters.betfair.loopback.server import LoopbackConfig, LoopbackExchange
 from adapters.betfair.loopback.stream_server import StreamServerSettings
@@ -390,15 +392,19 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         client = TimedStreamClient(config, StaticCredentials(APP_KEY, info["session"]), consumer)
         consumer.client = client
         score = ScoreFeedClient(info["score_url"], consumer.on_tick)
-        tasks = [asyncio.create_task(client.run()), asyncio.create_task(score.run())]
-        if args.busy_poll:
-            tasks.append(asyncio.create_task(busy_poll()))
-        await asyncio.sleep(args.duration)
-        client.stop()
-        score.stop()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        frozen = freeze_startup_heap() if args.gc == "freeze" else None
+        with GcProbe() as probe:
+            tasks = [asyncio.create_task(client.run()), asyncio.create_task(score.run())]
+            if args.busy_poll:
+                tasks.append(asyncio.create_task(busy_poll()))
+            await asyncio.sleep(args.duration)
+            client.stop()
+            score.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if frozen is not None:
+            gc.unfreeze()
     finally:
         if feeder.stdin is not None:
             feeder.stdin.close()
@@ -418,9 +424,42 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         "gate_open_decisions": summary["gate_decisions"].get("open", 0),
         "intents": sink.intents,
         "stage_mean_us": stage_means_us(engine.metrics),
+        "gc": {
+            "mode": args.gc,
+            **({} if frozen is None else dataclasses.asdict(frozen)),
+            **probe.report(),
+        },
         "rss_mib_start": round(rss_before, 1),
         "rss_mib_end": round(rss_mib(), 1),
     }
+
+
+class GcProbe:
+    """Every collection while the engine runs (CPython's own and the schedule's): count and
+    longest pause by generation, from `gc.callbacks`."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[int]] = {0: [], 1: [], 2: []}
+        self._started = 0
+
+    def __enter__(self) -> GcProbe:
+        gc.callbacks.append(self._on_gc)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter_ns()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter_ns() - self._started)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            f"gen{g}": {"n": len(v), "max_us": round(max(v) / 1000.0, 1) if v else 0.0}
+            for g, v in self.pauses.items()
+        }
 
 
 async def busy_poll() -> None:
@@ -457,6 +496,12 @@ def main() -> None:
     parser.add_argument("--feeder-cpu", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
         "--busy-poll", action="store_true", help="the engine's event loop spins instead of sleeping"
+    )
+    parser.add_argument(
+        "--gc",
+        choices=("freeze", "plain"),
+        default="freeze",
+        help="freeze the start-up heap as the daemon does (default), or leave the collector as is",
     )
     parser.add_argument(
         "--replay", default="", metavar="MATCH_ID", help="reference: in-process replay, no sockets"

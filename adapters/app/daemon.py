@@ -33,6 +33,7 @@ from adapters.app.execution import (
     simulated_port,
     start_execution,
 )
+from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
 from adapters.app.live import run_live
 from adapters.app.predictions import PredictionLog
 from adapters.app.settings import Mode, Settings
@@ -188,6 +189,7 @@ class DemoRun:
         tasks: list[asyncio.Task[Any]] = []
         started = time.monotonic()
         cancelled = 0
+        freeze_startup_heap()  # models loaded and warmed: what exists now lives all day
         try:
             await exchange.start()
             score_url = await scores.start()
@@ -263,6 +265,7 @@ class DemoRun:
             workdir.cleanup()
             if predictions is not None:
                 await predictions.close()
+            thaw_heap()
         return self._summary(
             engine=engine,
             execution=execution,

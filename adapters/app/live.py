@@ -29,6 +29,7 @@ from adapters.app.execution import (
     simulated_port,
     start_execution,
 )
+from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
 from adapters.app.predictions import PredictionLog
 from adapters.app.settings import Mode, Settings
 from adapters.betfair.betting import BetfairBetting, HttpJsonRpcTransport
@@ -138,6 +139,7 @@ async def run_live(
         asyncio.create_task(scores.run(), name="score-feed"),
     ]
     engine.start_timer()
+    freeze_startup_heap()  # models loaded and warmed: what exists now lives all day
     started = time.monotonic()
     reason = "signal"
     cancelled = 0
@@ -171,6 +173,7 @@ async def run_live(
         workdir.cleanup()
         if predictions is not None:
             await predictions.close()
+        thaw_heap()
     settled = sim.settlements if sim is not None else {}
     return {
         "mode": mode,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,13 @@ class Observed:
     health_codes: set[int]
     predictions_path: Path | None = None
     intents_at_kill: int | None = None
+    frozen_while_running: int = 0  # objects in gc's permanent generation while prices flowed
 
 
 async def _poll(run: DemoRun, task: asyncio.Task[Any], seen: Observed) -> None:
     await asyncio.wait_for(run.ready.wait(), 60.0)
     assert run.api is not None
+    seen.frozen_while_running = gc.get_freeze_count()
     base = f"http://127.0.0.1:{run.api.port}"
     async with aiohttp.ClientSession() as http:
         while not task.done():
@@ -253,3 +256,8 @@ def test_the_kill_switch_pulled_over_http_stops_new_orders(observed):
     assert observed.intents_at_kill is not None
     assert observed.summary["engine"]["kill_reason"] == "e2e"
     assert observed.summary["engine"]["intents"] == observed.intents_at_kill
+
+
+def test_the_start_up_heap_is_frozen_while_running_and_thawed_after(observed):
+    assert observed.frozen_while_running > 10_000  # imports, models, caches: out of gc's scans
+    assert gc.get_freeze_count() == 0  # the process the daemon ran in gets them back
