@@ -365,6 +365,7 @@ class Engine:
         slot.points = 0
         slot.point_depths = []
         self.emulators.reset(slot.emulators, build_static(p1, rules.best_of, context.surface))
+        self._price_next_point(slot, machine)  # the first point, too, is a lookup
         _log.info(
             "match_priced",
             match_id=machine.match_id,
@@ -389,6 +390,7 @@ class Engine:
             pricing = slot.pricing
             static = build_static(pricing.prematch_prob, rules.best_of, pricing.context.surface)
             self.emulators.reset(slot.emulators, static)
+        self._price_next_point(slot, machine)  # from the snapshot's score
 
     def _on_point(
         self,
@@ -496,12 +498,17 @@ class Engine:
         for listener in self.prediction_listeners:
             listener(record)
         self._publish(slot, PricingInputs(pa, pb, rules, state))
-        score = machine.score
-        if score is not None:
-            timer = self._t_lookahead
-            timer.start()
-            slot.lookahead.outcomes = speculate(score, pricing.tracker, pricing.slope)
-            timer.stop()
+        self._price_next_point(slot, machine)
+
+    def _price_next_point(self, slot: FollowedMarket, machine: MatchScoreMachine) -> None:
+        """Price both outcomes of the coming point now, off any decision's path."""
+        pricing, score = slot.pricing, machine.score
+        if pricing is None or score is None:
+            return
+        timer = self._t_lookahead
+        timer.start()
+        slot.lookahead.outcomes = speculate(score, pricing.tracker, pricing.slope)
+        timer.stop()
 
     def _label_previous_point(self, slot: FollowedMarket, market: float) -> None:
         """The market's reaction to the previous point is now known: the emulators' label."""

@@ -301,6 +301,42 @@ def test_pricing_the_next_point_ahead_changes_no_record(match_events, tiny_model
     assert ahead.records == on_the_spot.records
     assert ahead.decisions == on_the_spot.decisions
     points = len(ahead.records)
-    # only the first point of the match (and the one that ends it, not priced) was not foreseen
-    assert ahead.summary()["physics_lookahead"] == {"hit": points - 1, "miss": 1}
+    # every point was foreseen: the first one when the match started (the last one, which ends
+    # the match, is not priced)
+    assert ahead.summary()["physics_lookahead"] == {"hit": points, "miss": 0}
     assert on_the_spot.summary()["physics_lookahead"] == {"hit": 0, "miss": points}
+
+
+def test_after_a_snapshot_the_next_point_is_priced_ahead_from_the_snapshots_score(
+    match_events, tiny_models, monkeypatch
+):
+    _meta, events = match_events
+    cut = [x for x in events if x[1] == 1][20][0]
+    head = [e for e in events if e[0] <= cut]
+    tail = [e for e in events if e[0] > cut]
+
+    def run() -> Engine:
+        engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
+        _feed(engine, head)
+        machine = engine.scores.get(MATCH)
+        assert machine is not None
+        snap = machine.snapshot()
+        assert snap is not None
+        engine.on_score_tick(dataclasses.replace(snap, seq=snap.seq + 5))  # a gap, then resync
+        _feed(engine, [(ts, k, _shifted(p, 5)) for ts, k, p in tail])
+        return engine
+
+    ahead = run()
+    monkeypatch.setattr(engine_module, "speculate", lambda *_args: ())
+    on_the_spot = run()
+
+    assert len(ahead.records) > 100
+    assert ahead.records == on_the_spot.records
+    assert ahead.summary()["physics_lookahead"] == {"hit": len(ahead.records), "miss": 0}
+
+
+def _shifted(payload: Any, by: int) -> Any:
+    """A score tick renumbered after a sequence gap (market messages unchanged)."""
+    return (
+        dataclasses.replace(payload, seq=payload.seq + by) if hasattr(payload, "seq") else payload
+    )
