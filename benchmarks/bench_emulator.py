@@ -21,7 +21,10 @@ Prints one JSON object: median and p99 in µs and ratios peer / ours. intra_op_n
 
 times instead the GRU step (ours) after the process slept that long before each call: how much
 of the step's cost is the CPU's caches gone cold while idle, as between the points of a live
-match (an event loop waits in epoll for most of the time between two points).
+match (an event loop waits in epoll for most of the time between two points). With
+`--idle-mode spin` the gap is a busy-wait instead (the process keeps its CPU and touches almost no
+memory): if the step is still slow after it, the caches were emptied by the machine's other
+tenants, not by our own sleeping or our own work.
 """
 
 from __future__ import annotations
@@ -144,14 +147,24 @@ def _torch(model: Any, kind: str, static: Any, tokens: Any, length: int) -> Any:
     return tr_step
 
 
-def _after_idle(step: Callable[[], object], idle_ms: float, repeats: int) -> dict[str, float]:
-    """Median/p99 of `step` when each call follows `idle_ms` of sleep (0: back to back)."""
+def _spin(seconds: float) -> None:
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
+
+
+def _after_idle(
+    step: Callable[[], object], idle_ms: float, repeats: int, spin: bool = False
+) -> dict[str, float]:
+    """Median/p99 of `step` when each call follows `idle_ms` of sleep or busy-wait (0: back to
+    back)."""
     for _ in range(20):
         step()
+    wait = _spin if spin else time.sleep
     samples = []
     for _ in range(repeats):
         if idle_ms > 0:
-            time.sleep(idle_ms / 1000.0)
+            wait(idle_ms / 1000.0)
         start = time.perf_counter_ns()
         step()
         samples.append(time.perf_counter_ns() - start)
@@ -159,7 +172,7 @@ def _after_idle(step: Callable[[], object], idle_ms: float, repeats: int) -> dic
     return {"median_us": float(np.median(arr)), "p99_us": float(np.percentile(arr, 99))}
 
 
-def idle_report(idle_ms: list[float], repeats: int) -> dict[str, Any]:
+def idle_report(idle_ms: list[float], repeats: int, spin: bool = False) -> dict[str, Any]:
     rng = np.random.default_rng(1)
     static = rng.normal(size=STATIC_DIM).astype(np.float32)
     tokens = rng.normal(size=(51, TOKEN_DIM)).astype(np.float32)
@@ -168,8 +181,8 @@ def idle_report(idle_ms: list[float], repeats: int) -> dict[str, Any]:
         step = _ours(EmulatorRunner(path, "gru"), static, tokens, 50)
         # fewer repeats for long gaps: the point is the gap, not the sample size
         return {
-            f"gru_after_{gap:g}ms_idle": _after_idle(
-                step, gap, repeats if gap < 50 else max(30, repeats // 10)
+            f"gru_after_{gap:g}ms_{'spin' if spin else 'idle'}": _after_idle(
+                step, gap, repeats if gap < 50 else max(30, repeats // 10), spin
             )
             for gap in idle_ms
         }
@@ -181,6 +194,12 @@ def main() -> int:
     parser.add_argument(
         "--idle-ms", default="", help="comma-separated idle gaps: time the GRU step after each"
     )
+    parser.add_argument(
+        "--idle-mode",
+        choices=("sleep", "spin"),
+        default="sleep",
+        help="how the --idle-ms gap is spent: asleep, or busy-waiting on the CPU",
+    )
     args = parser.parse_args()
     if args.idle_ms:
         configure_logging("WARNING")
@@ -191,7 +210,8 @@ def main() -> int:
             "python": platform.python_version(),
             "onnxruntime": __import__("onnxruntime").__version__,
             "repeats": args.repeats,
-            "results": idle_report(gaps, args.repeats),
+            "idle_mode": args.idle_mode,
+            "results": idle_report(gaps, args.repeats, args.idle_mode == "spin"),
         }
         sys.stdout.write(json.dumps(report, indent=1) + "\n")
         return 0
