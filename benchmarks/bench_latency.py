@@ -322,6 +322,7 @@ def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
         "market_event": percentiles(market_ns),
         "point": percentiles(point_ns),
         "intents": sink.intents,
+        "physics_lookahead": engine.summary()["physics_lookahead"],
         "stage_mean_us": stage_means_us(engine.metrics),
     }
 
@@ -423,6 +424,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         "points_priced": summary["points_priced"],
         "gate_open_decisions": summary["gate_decisions"].get("open", 0),
         "intents": sink.intents,
+        "physics_lookahead": summary["physics_lookahead"],
         "stage_mean_us": stage_means_us(engine.metrics),
         "gc": {
             "mode": args.gc,
