@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
-from typing import Any
+from typing import Any, Final
 
 from engine.execution.config import OrdersConfig
 from engine.execution.journal import Journal, JournalOrder, OrderState
@@ -46,6 +46,7 @@ log = get_logger("execution.orders")
 
 MAX_REF_LENGTH = 32
 _SIZE_EPS = 1e-6
+_OPEN_STATES: Final = frozenset({OrderState.INTENT, OrderState.UNKNOWN, OrderState.EXECUTABLE})
 
 
 def make_customer_order_ref(prefix: str, strategy_id: str, decision_id: str, leg: int = 0) -> str:
@@ -127,7 +128,10 @@ class OrderManager:
         self.positions = positions
         self.config = config
         self._now_ms = now_ms
-        self.orders: dict[str, JournalOrder] = {}
+        self.orders: dict[str, JournalOrder] = {}  # the journal mirror; written by _put/_drop
+        # refs of orders that may still match (intent, unknown, executable), in insertion order:
+        # the per-decision views read these, not the whole day's orders
+        self._open_refs: dict[str, None] = {}
         self._settled_markets: set[str] = set()
         self.metrics = metrics
         risk.open_orders_source = self.open_orders
@@ -135,9 +139,23 @@ class OrderManager:
             metrics.daily_loss_limit.set(risk.config.daily_loss_limit)
 
     # -- views ----------------------------------------------------------------------------
+    def _put(self, order: JournalOrder) -> None:
+        """Store an order's newest state in the mirror and keep the open-ref index with it."""
+        self.orders[order.ref] = order
+        if order.state in _OPEN_STATES:
+            self._open_refs[order.ref] = None
+        else:
+            self._open_refs.pop(order.ref, None)
+
+    def _drop(self, ref: str) -> None:
+        self.orders.pop(ref, None)
+        self._open_refs.pop(ref, None)
+
     def open_orders(self) -> Iterable[OpenOrder]:
         """Unmatched remainders for the risk layer (unconfirmed intents count in full)."""
-        for order in self.orders.values():
+        orders = self.orders
+        for ref in tuple(self._open_refs):
+            order = orders[ref]
             if order.state in (OrderState.INTENT, OrderState.UNKNOWN):
                 remaining = order.size - order.size_matched
             elif order.state is OrderState.EXECUTABLE:
@@ -177,7 +195,9 @@ class OrderManager:
         for event in await self.journal.events():
             if event.kind == "market_settled":
                 self._settled_markets.add(str(event.payload["market_id"]))
-        self.orders = {order.ref: order for order in await self.journal.orders()}
+        self.orders, self._open_refs = {}, {}
+        for order in await self.journal.orders():
+            self._put(order)
         for order in self.orders.values():
             if order.size_matched > 0 and order.market_id not in self._settled_markets:
                 self.positions.add_fill(
@@ -258,7 +278,7 @@ class OrderManager:
             updated_ms=now,
             bet_id=exchange_order.bet_id,
         )
-        self.orders[ref] = order
+        self._put(order)
         await self.journal.insert_order(order, "foreign", {"bet_id": exchange_order.bet_id})
         self._count("foreign")
         await self.apply_exchange_order(exchange_order, kind="reconciled")
@@ -305,7 +325,7 @@ class OrderManager:
             size_remaining=decision.size if verdict.accepted else 0.0,
             error="" if verdict.accepted else f"{verdict.reason}: {verdict.detail}",
         )
-        self.orders[ref] = order  # reserve the ref before the first await
+        self._put(order)  # reserve the ref before the first await
         try:
             await self.journal.insert_order(
                 order,
@@ -317,7 +337,7 @@ class OrderManager:
                 },
             )
         except BaseException:
-            self.orders.pop(ref, None)
+            self._drop(ref)
             raise
         self._count("intent" if verdict.accepted else "risk_rejected")
         if not verdict.accepted:
@@ -581,12 +601,11 @@ class OrderManager:
         """Apply to the mirror first (synchronously, so concurrent coroutines always build on
         the newest state), then journal; the journal's lock keeps commits in the same order."""
         now = self._now_ms()
-        updated = replace(self.orders[order.ref], **changes, updated_ms=now)
-        self.orders[order.ref] = updated
+        self._put(replace(self.orders[order.ref], **changes, updated_ms=now))
         seq = await self.journal.update_order(order.ref, changes, kind, payload, now)
         current = self.orders[order.ref]
         if current.last_seq < seq:
-            self.orders[order.ref] = replace(current, last_seq=seq)
+            self._put(replace(current, last_seq=seq))
         if "state" in changes:
             self._count(str(changes["state"]).lower())
         self._publish_risk()

@@ -416,3 +416,59 @@ async def test_metrics_follow_orders_exposure_pnl_and_the_kill_switch(stack):
     await manager.settle_market(MARKET, 1, 0.05)
     assert value("courtside_pnl_gbp", kind="realised") == 0.0
     await manager.journal.close()
+
+
+def _open_by_scan(manager: OrderManager) -> list[tuple[str, int, str, float, float]]:
+    """What the open-order index must give: every order that may still match, by full scan."""
+    out = []
+    for order in manager.orders.values():
+        if order.state in (OrderState.INTENT, OrderState.UNKNOWN):
+            remaining = order.size - order.size_matched
+        elif order.state is OrderState.EXECUTABLE:
+            remaining = order.size_remaining
+        else:
+            continue
+        if remaining > 1e-6:
+            out.append((order.market_id, order.selection_id, order.side, order.price, remaining))
+    return out
+
+
+def _open_by_index(manager: OrderManager) -> list[tuple[str, int, str, float, float]]:
+    return [
+        (o.market_id, o.selection_id, str(o.side), o.price, o.remaining)
+        for o in manager.open_orders()
+    ]
+
+
+async def test_open_orders_come_from_an_index_that_follows_every_transition(stack):
+    manager = await stack.manager()
+    try:
+        resting = [
+            (await manager.submit(decision(n, price=p), STATE)).ref
+            for n, p in enumerate((2.1, 2.12, 2.14, 2.16))
+        ]
+        matched = await manager.submit(decision(10, price=2.0), STATE)  # crosses: complete
+        rejected = await manager.submit(decision(11, size=500.0), STATE)  # refused by risk
+        assert _open_by_index(manager) == _open_by_scan(manager)
+        assert [o[3] for o in _open_by_index(manager)] == [2.1, 2.12, 2.14, 2.16]
+
+        await manager.cancel(resting[0])
+        stack.feed(runner_change(1, trd=[(2.12, 3)]))  # trades at 2.12: part of ours fills
+        await manager.sync()
+        assert _open_by_index(manager) == _open_by_scan(manager)
+        remaining = {o[3]: o[4] for o in _open_by_index(manager)}
+        assert sorted(remaining) == [2.12, 2.14, 2.16]  # the cancelled 2.1 left the index
+        assert 0.0 < remaining[2.12] < 10.0  # partly matched: still open
+    finally:
+        await manager.journal.close()
+
+    restarted = await stack.manager()
+    try:
+        await restarted.start([MARKET])
+
+        assert _open_by_index(restarted) == _open_by_scan(restarted)
+        assert sorted(o[3] for o in _open_by_index(restarted)) == [2.12, 2.14, 2.16]
+        assert restarted.orders[matched.ref].state is OrderState.COMPLETE
+        assert restarted.orders[rejected.ref].state is OrderState.RISK_REJECTED
+    finally:
+        await restarted.journal.close()
