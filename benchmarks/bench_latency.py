@@ -18,6 +18,9 @@ the run (models are exported by a child process, so torch never loads into this 
     python benchmarks/bench_latency.py                       # GRU and Transformer, 5 matches
     python benchmarks/bench_latency.py --copies 10 --kinds gru --duration 60   # 50 matches
     python benchmarks/bench_latency.py --replay 2013-wimbledon-1401   # in process, no sockets
+    python benchmarks/bench_latency.py --replay 2013-wimbledon-1401 --pace sleep --speed 100
+        # the same, each event handed over at its recorded time / 100 (the gaps spent asleep, as
+        # the socket run's event loop spends them; --pace spin: busy-waiting instead)
     python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
     python benchmarks/bench_latency.py --kinds gru --pin 1,0 --busy-poll   # the loop never sleeps
 """
@@ -35,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,6 +47,7 @@ import numpy as np
 from adapters.app.consumer import EngineStreamConsumer
 from adapters.app.daemon import stage_means_us
 from adapters.app.demo import DemoDay, DemoMatch, load_demo_day, publish_ticks
+from adapters.app.execution import Execution, sim_book_listener, simulated_port, start_execution
 from adapters.app.gc_freeze import freeze_startup_heap
 from adapters.betfair.loopback.recording import RecordedChange, Recording
 from adapters.betfair.loopback.server import LoopbackConfig, LoopbackExchange
@@ -57,15 +61,21 @@ from adapters.betfair.stream_client import (
 from adapters.scores.loopback import LoopbackScoreServer
 from adapters.scores.tickfile import read_ticks
 from adapters.scores.wsclient import ScoreFeedClient
+from adapters.simexchange import SimExchange, SimExchangeConfig
 from engine.clock import SimulatedClock
 from engine.core.accelerated import AcceleratedClock
 from engine.core.config import CoreConfig
 from engine.core.emulators import EmulatorSet
 from engine.core.engine import Engine, EngineParts
 from engine.core.match import MatchContext
+from engine.core.orders import OrderSink
+from engine.execution.config import load_execution_config
 from engine.execution.types import MarketState
 from engine.gate.config import GateConfig
 from engine.logs import configure_logging
+from engine.market.cache import MarketCache
+from engine.market.update import MarketUpdate
+from engine.metrics import EngineMetrics
 from engine.registry import RegistryConfig
 from engine.score.ticks import ScoreTick
 from engine.strategy import OrderIntent
@@ -275,9 +285,25 @@ def export_models(kind: str, out: Path) -> tuple[str, str]:
     return names[0], names[1]
 
 
-def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
+def _pace_until(deadline: float, spin: bool) -> None:
+    """Wait until perf_counter() reaches `deadline`: asleep, or busy-waiting on the CPU."""
+    if spin:
+        while time.perf_counter() < deadline:
+            pass
+        return
+    gap = deadline - time.perf_counter()
+    if gap > 0:
+        time.sleep(gap)
+
+
+def replay_in_process(
+    kind: str, models: Path, match_id: str, pace: str = "none", speed: float = 100.0
+) -> dict[str, Any]:
     """Reference without sockets or a second process: one sample match replayed through the
-    engine on a `SimulatedClock` (same models, gate, strategy and sink as the socket runs)."""
+    engine on a `SimulatedClock` (same models, gate, strategy and sink as the socket runs).
+    pace "none": events back to back; "sleep" / "spin": each event is handed over at its
+    recorded time ÷ speed, the gap spent asleep (as an event loop waits in epoll) or
+    busy-waiting."""
     subprocess.run(
         [sys.executable, __file__, "--export", kind, "--models", str(models)], check=True
     )
@@ -306,7 +332,10 @@ def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
     engine.warm_up()
     market_ns: list[int] = []
     point_ns: list[int] = []
+    origin, wall_origin = events[0][0], time.perf_counter()
     for ts, source, payload in events:
+        if pace != "none":
+            _pace_until(wall_origin + (ts - origin) / speed, pace == "spin")
         clock.advance_to(ts)
         start = time.perf_counter_ns()
         if source == 0:
@@ -319,6 +348,7 @@ def replay_in_process(kind: str, models: Path, match_id: str) -> dict[str, Any]:
     return {
         "emulator": kind,
         "replay": match_id,
+        "pace": pace if pace == "none" else f"{pace} at x{speed:g}",
         "market_event": percentiles(market_ns),
         "point": percentiles(point_ns),
         "intents": sink.intents,
@@ -358,14 +388,37 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
     clock = AcceleratedClock(origin, args.speed)
     emulators = EmulatorSet.load(models, full, lite)
     contexts = {m.match_id: m.context for m in matches.values()}
-    sink = CountingSink()
+    metrics = EngineMetrics()
+    journal_dir = tempfile.TemporaryDirectory(prefix="bench-journal-")
+    execution: Execution | None = None
+    sink: OrderSink = CountingSink()
+    listeners: tuple[Callable[[MarketUpdate], None], ...] = ()
+    execution_config = load_execution_config({})  # engine.toml defaults
+    if args.sink == "daemon":  # the daemon's own order path: order manager, journal, simulator
+
+        def now_ms() -> int:
+            return int(clock.time() * 1000)
+
+        sim = SimExchange(SimExchangeConfig(), clock=now_ms)
+        execution = await start_execution(
+            execution_config,
+            simulated_port(sim),
+            metrics,
+            now_ms,
+            Path(journal_dir.name) / "journal.db",
+        )
+        sink = execution.sink
+        listeners = (sim_book_listener(sim, execution.sink),)
     engine = Engine(
         parts,
         clock,
+        metrics,
         emulators=emulators,
-        strategy=DivergenceStrategy(),
+        strategy=DivergenceStrategy(execution_config.staking, execution_config.risk),
         orders=sink,
         context=contexts.get,
+        cache=MarketCache(record_level_changes=execution is not None),
+        book_listeners=listeners,
     )
     engine.warm_up()
     feeder = subprocess.Popen(
@@ -413,6 +466,11 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
             feeder.wait(timeout=10)
         except subprocess.TimeoutExpired:
             feeder.kill()
+    orders: dict[str, int] = {}
+    if execution is not None:
+        await execution.shutdown(cancel=True)
+        orders = execution.order_counts()
+    journal_dir.cleanup()
     summary = engine.summary()
     return {
         "emulator": kind,
@@ -423,7 +481,9 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         "point": percentiles(consumer.point_ns),
         "points_priced": summary["points_priced"],
         "gate_open_decisions": summary["gate_decisions"].get("open", 0),
-        "intents": sink.intents,
+        "sink": args.sink,
+        "intents": engine.intents,
+        "orders": orders,
         "physics_lookahead": summary["physics_lookahead"],
         "stage_mean_us": stage_means_us(engine.metrics),
         "gc": {
@@ -506,6 +566,20 @@ def main() -> None:
         help="freeze the start-up heap as the daemon does (default), or leave the collector as is",
     )
     parser.add_argument(
+        "--sink",
+        choices=("counting", "daemon"),
+        default="counting",
+        help="socket runs: intents are counted, or go down the daemon's order path (order "
+        "manager with its position view, SQLite journal, simulated exchange)",
+    )
+    parser.add_argument(
+        "--pace",
+        choices=("none", "sleep", "spin"),
+        default="none",
+        help="--replay: hand events over back to back, or at their time / --speed, waiting "
+        "asleep or busy",
+    )
+    parser.add_argument(
         "--replay", default="", metavar="MATCH_ID", help="reference: in-process replay, no sockets"
     )
     args = parser.parse_args()
@@ -521,7 +595,9 @@ def main() -> None:
     for kind in args.kinds.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             if args.replay:
-                results.append(replay_in_process(kind, Path(tmp), args.replay))
+                results.append(
+                    replay_in_process(kind, Path(tmp), args.replay, args.pace, args.speed)
+                )
             else:
                 results.append(_run(run_engine(args, kind, Path(tmp))))
         print(json.dumps(results[-1]), flush=True)
