@@ -305,6 +305,12 @@ class EngineMetrics:
             "Points with an emulator price and a market price, by model",
             ("model",),
         )
+        self.physics_lookahead = FastCounter(
+            f"{PREFIX}_physics_lookahead",
+            "Points whose physics was priced ahead, after the previous point (hit), or had to be"
+            " priced on the spot (miss: an outcome nobody foresaw, e.g. a corrected score)",
+            ("result",),
+        )
         reg.register(
             _HotPathCollector(
                 self._timers.values(),
@@ -314,6 +320,7 @@ class EngineMetrics:
                     self.score_ticks,
                     self.emulator_sq_error,
                     self.emulator_points,
+                    self.physics_lookahead,
                 ),
                 (self.emulator_error,),
             )

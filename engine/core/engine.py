@@ -155,6 +155,8 @@ class Engine:
         self._t_decision = m.stage_timer(Stage.DECISION)
         self._t_total = m.stage_timer(Stage.END_TO_END)
         self._t_lookahead = m.stage_timer(Stage.LOOKAHEAD)
+        self._lookahead_hit = m.physics_lookahead.labels("hit")
+        self._lookahead_miss = m.physics_lookahead.labels("miss")
         self._mcm = m.message_counter("market", "mcm")
         self._heartbeats = m.message_counter("market", "heartbeat")
         self._ticks = m.message_counter("score", "tick")
@@ -429,8 +431,11 @@ class Engine:
         timer.start()
         pa, pb = pricing.tracker.current()
         priced = slot.lookahead.take(pa, pb, state, rules)
-        if priced is None:  # not foreseen (first point, resync, corrected score): price it now
+        if priced is None:  # not foreseen (a corrected score, a disputed server): price it now
+            self._lookahead_miss.inc()
             priced = price_point(pa, pb, rules, state, pricing.slope)
+        else:
+            self._lookahead_hit.inc()
         chain, fair, won, lost = priced.chain, priced.fair, priced.won, priced.lost
         timer.stop()
         slot.fair = fair

@@ -305,6 +305,8 @@ def test_pricing_the_next_point_ahead_changes_no_record(match_events, tiny_model
     # the match, is not priced)
     assert ahead.summary()["physics_lookahead"] == {"hit": points, "miss": 0}
     assert on_the_spot.summary()["physics_lookahead"] == {"hit": 0, "miss": points}
+    text = on_the_spot.metrics.render().decode()
+    assert f'courtside_physics_lookahead_total{{result="miss"}} {float(points)}' in text
 
 
 def test_after_a_snapshot_the_next_point_is_priced_ahead_from_the_snapshots_score(
