@@ -140,6 +140,7 @@ class Engine:
         self.intents = 0
         self.predictions = 0
         self.decided_ns = 0  # perf_counter_ns when the last point's decision was made
+        self.market_decided_ns = 0  # … and the last market message's (before the book listeners)
         self._mto: dict[str, MtoTracker] = {}
         self._last_tick_at: dict[str, float] = {}
         self._last_stream_at: float | None = None
@@ -202,6 +203,7 @@ class Engine:
         now = self.clock.time()
         self._last_stream_at = now
         self.board.feed_message(MARKET_FEED)
+        decided = 0
         for change in changes:
             timer = self._t_book
             timer.start()
@@ -212,15 +214,21 @@ class Engine:
                 continue
             if update.malformed:
                 self.metrics.malformed.labels("market").inc()
-            for listener in self.book_listeners:
-                listener(update)
             slot = self.markets.get(update.market_id)
             book = update.book
             if (slot is None or update.definition_changed) and book.definition is not None:
                 slot = self._follow_definition(slot, update.market_id, book.definition)
             if slot is not None and slot.link.tradable and book.inplay:
                 self._on_book(slot, book, now)
-        self._t_total.observe_ns(time.perf_counter_ns() - start)
+            decided = time.perf_counter_ns()
+            # after this change's decision: the in-process simulated exchange of paper, demo and
+            # replay (no order is decided on a market event, so it may see the book after)
+            for listener in self.book_listeners:
+                listener(update)
+        if not decided:  # nothing applied (malformed): rejecting it was the decision
+            decided = time.perf_counter_ns()
+        self.market_decided_ns = decided
+        self._t_total.observe_ns(decided - start)
 
     def on_stream_heartbeat(self) -> None:
         """A heartbeat (or any non-change message) proves the stream alive."""

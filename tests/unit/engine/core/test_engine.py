@@ -342,3 +342,31 @@ def _shifted(payload: Any, by: int) -> Any:
     return (
         dataclasses.replace(payload, seq=payload.seq + by) if hasattr(payload, "seq") else payload
     )
+
+
+def test_book_listeners_see_a_market_change_only_after_the_engine_judged_it(
+    match_events, tiny_models
+):
+    _meta, events = match_events
+    seen_by_listener: list[int] = []
+    engine = Engine(
+        EngineParts(core=CoreConfig(), gate=PERMISSIVE),
+        SimulatedClock(events[0][0]),
+        emulators=EmulatorSet.load(tiny_models, "gru_full.onnx", "gru_lite.onnx"),
+        book_listeners=(lambda _update: seen_by_listener.append(len(engine.decisions)),),
+    )
+    engine.keep_records = True
+    after_call: list[int] = []
+
+    def note(_ts: float, kind: int, payload: Any) -> None:
+        if kind == 0:
+            after_call.extend([len(engine.decisions)] * len(payload.get("mc", [])))
+
+    _feed(engine, events, after=note)
+
+    in_play_judgements = sum(1 for _t, _m, d in engine.decisions if d is not None)
+    assert in_play_judgements > 1000
+    # every listener call came after the decisions its change led to (the simulated exchange of
+    # paper and replay is not in front of the engine's market decision)
+    assert seen_by_listener == after_call
+    assert engine.market_decided_ns > 0
