@@ -1,9 +1,10 @@
 """Freeze the start-up heap so that no garbage collection scans it again.
 
-After imports, the models, the compiled physics and the warm-up, the daemon's process holds about
-150,000 container objects that live as long as it does. CPython's full collection scans all of
-them: 54 ms with the loop blocked (measured in `benchmarks/bench_latency.py`'s engine process;
-under 0.1 ms once they are frozen), long enough to make a feed look stale and to delay every
+After imports, the models, the compiled physics and the warm-up, the daemon's process holds
+150,000 (`benchmarks/bench_latency.py`'s engine) to 870,000 (demo mode, with the loopback
+exchange's recording in the same process) container objects that live as long as it does.
+CPython's full collection scans all of them: 44–54 ms and 280–306 ms with the loop blocked
+(under 0.1 ms once they are frozen), long enough to make a feed look stale and to delay every
 message queued behind it. `gc.freeze()`
 moves them to a permanent generation that collections skip (refcounting still frees them; only a
 reference cycle among them would outlive the process), so a full collection scans only what the
