@@ -266,23 +266,10 @@ class TimedConsumer(EngineStreamConsumer):
 
 
 def export_models(kind: str, out: Path) -> tuple[str, str]:
-    import torch
+    from training.export import export_untrained_pair
 
-    from training.export import ExportSpec, export_model
-    from training.models import build_model
-
-    rng = np.random.default_rng(0)
-    names = []
-    for variant in ("full", "lite"):
-        torch.manual_seed(0)
-        model = build_model(kind)
-        static = rng.normal(size=(1, 7)).astype(np.float32)
-        seq = rng.normal(size=(1, 4, model.config.token_dim)).astype(np.float32)
-        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
-        name = f"bench_{kind}_{variant}"
-        export_model(model, out, name, spec, parity_static=static, parity_seq=seq, tolerance=1e-3)
-        names.append(f"{name}.onnx")
-    return names[0], names[1]
+    full, lite = export_untrained_pair(out, kind, prefix="bench_", tolerance=1e-3)
+    return full.name, lite.name
 
 
 def _pace_until(deadline: float, spin: bool) -> None:

@@ -207,21 +207,10 @@ def nautilus_available(python: str) -> str | None:
 
 def tiny_config(folder: Path) -> Path:
     """Two tiny GRU emulators and a gate that trusts them (see the module docstring)."""
-    import numpy as np
-    import torch
-
-    from training.export import ExportSpec, export_model
-    from training.models import build_model
+    from training.export import export_untrained_pair
 
     models = folder / "models"
-    rng = np.random.default_rng(11)
-    for variant in ("full", "lite"):
-        torch.manual_seed(5)
-        model = build_model("gru", embed=8, hidden=16)
-        static = rng.normal(size=(2, 7)).astype(np.float32)
-        seq = rng.normal(size=(2, 6, model.config.token_dim)).astype(np.float32)
-        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
-        export_model(model, models, f"gru_{variant}", spec, parity_static=static, parity_seq=seq)
+    export_untrained_pair(models, "gru", seed=11, torch_seed=5, embed=8, hidden=16)
     config = folder / "engine.toml"
     config.write_text(
         f'[core]\nmodels_dir = "{models}"\nemu_full = "gru_full.onnx"\nemu_lite = "gru_lite.onnx"\n'

@@ -29,11 +29,11 @@ import torch
 from torch import Tensor, nn
 from torch.jit._trace import TracerWarning
 
-from engine.features.schema import SCHEMA_HASH, SCHEMA_VERSION, VARIANTS
+from engine.features.schema import SCHEMA_HASH, SCHEMA_VERSION, STATIC_DIM, VARIANTS
 from engine.logs import get_logger
 from engine.models.metadata import METADATA_SUFFIX, ModelMetadata
 from engine.models.runner import kv_input_names, kv_output_names
-from training.models import Emulator, GRUEmulator, TransformerEmulator, model_config
+from training.models import Emulator, GRUEmulator, TransformerEmulator, build_model, model_config
 
 OPSET = 17
 log = get_logger(__name__)
@@ -180,3 +180,37 @@ def export_model(
         steps=report.steps,
     )
     return onnx_path, metadata
+
+
+def export_untrained_pair(
+    out_dir: Path,
+    kind: str = "gru",
+    *,
+    prefix: str = "",
+    seed: int = 0,
+    torch_seed: int = 0,
+    tolerance: float = 1e-5,
+    **sizes: Any,
+) -> tuple[Path, Path]:
+    """An Emu-full and an Emu-lite with UNTRAINED weights (torch_seed), exported with the parity
+    check as PREFIX{kind}_full.onnx / _lite.onnx: for tests and latency benchmarks, where the
+    graphs must be real but the weights' values do not matter. Never for pricing."""
+    rng = np.random.default_rng(seed)
+    paths = []
+    for variant in ("full", "lite"):
+        torch.manual_seed(torch_seed)
+        model = build_model(kind, **sizes)
+        static = rng.normal(size=(2, STATIC_DIM)).astype(np.float32)
+        seq = rng.normal(size=(2, 6, model.config.token_dim)).astype(np.float32)
+        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
+        path, _ = export_model(
+            model,
+            out_dir,
+            f"{prefix}{kind}_{variant}",
+            spec,
+            parity_static=static,
+            parity_seq=seq,
+            tolerance=tolerance,
+        )
+        paths.append(path)
+    return paths[0], paths[1]

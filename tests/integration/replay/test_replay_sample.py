@@ -47,19 +47,9 @@ emu_min_points = 1
 
 def export_tiny_emulators(folder: Path) -> None:
     """GRU full and lite, a few hundred parameters each, exported to ONNX with metadata."""
-    import torch
+    from training.export import export_untrained_pair
 
-    from training.export import ExportSpec, export_model
-    from training.models import build_model
-
-    rng = np.random.default_rng(11)
-    for variant in ("full", "lite"):
-        torch.manual_seed(5)
-        model = build_model("gru", embed=8, hidden=16)
-        static = rng.normal(size=(2, 7)).astype(np.float32)
-        seq = rng.normal(size=(2, 6, model.config.token_dim)).astype(np.float32)
-        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
-        export_model(model, folder, f"gru_{variant}", spec, parity_static=static, parity_seq=seq)
+    export_untrained_pair(folder, "gru", seed=11, torch_seed=5, embed=8, hidden=16)
 
 
 def write_config(folder: Path, models: Path) -> Path:

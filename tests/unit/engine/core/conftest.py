@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import orjson
 import pytest
 
@@ -18,20 +17,10 @@ MATCH = "2013-wimbledon-1401"
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-
-    from training.export import ExportSpec, export_model
-    from training.models import build_model
+    from training.export import export_untrained_pair
 
     out = tmp_path_factory.mktemp("core-models")
-    rng = np.random.default_rng(11)
-    for variant in ("full", "lite"):
-        torch.manual_seed(5)
-        model = build_model("gru", embed=8, hidden=16)
-        static = rng.normal(size=(2, 7)).astype(np.float32)
-        seq = rng.normal(size=(2, 6, model.config.token_dim)).astype(np.float32)
-        spec = ExportSpec(variant=variant, data_hash="0" * 64, metrics={}, training={})
-        export_model(model, out, f"gru_{variant}", spec, parity_static=static, parity_seq=seq)
+    export_untrained_pair(out, "gru", seed=11, torch_seed=5, embed=8, hidden=16)
     return out
 
 
