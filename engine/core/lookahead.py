@@ -57,15 +57,6 @@ def price_point(
     )
 
 
-def pricing_state(score: Score) -> MatchState:
-    return MatchState(
-        sets=(score.sets[0], score.sets[1]),
-        games=(score.games[0], score.games[1]),
-        points=(score.points[0], score.points[1]),
-        server=score.server,
-    )
-
-
 def speculate(score: Score, tracker: ServeStrengthTracker, slope: float) -> tuple[PointPrice, ...]:
     """Both outcomes of the next point of `score` (none that ends the match: a finished match
     is not priced)."""
@@ -79,7 +70,7 @@ def speculate(score: Score, tracker: ServeStrengthTracker, slope: float) -> tupl
         if after.is_complete:
             continue
         pa, pb = tracker.after(server, winner == server)
-        outcomes.append(price_point(pa, pb, score.rules, pricing_state(after), slope))
+        outcomes.append(price_point(pa, pb, score.rules, after.pricing_state(), slope))
     return tuple(outcomes)
 
 

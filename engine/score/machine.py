@@ -121,12 +121,7 @@ class MatchScoreMachine:
         score = self.score
         if score is None or self.status == "finished" or score.is_complete:
             return None
-        return MatchState(
-            sets=(score.sets[0], score.sets[1]),
-            games=(score.games[0], score.games[1]),
-            points=(score.points[0], score.points[1]),
-            server=score.server,
-        )
+        return score.pricing_state()
 
     def snapshot(self, seq: int | None = None, ts: float | None = None) -> Snapshot | None:
         """The current state as a snapshot tick (by default at the last applied seq); None

@@ -12,6 +12,7 @@ serves first in the next set.
 from __future__ import annotations
 
 from engine.physics.rules import MatchRules
+from engine.physics.state import MatchState
 
 
 class IllegalScoreError(ValueError):
@@ -109,6 +110,15 @@ class Score:
     def points_played(self) -> bool:
         """Whether any point has been played (walkovers are only possible before the first)."""
         return bool(self.set_scores) or any(self.games) or any(self.points)
+
+    def pricing_state(self) -> MatchState:
+        """The score as the pricing chain's input: the state the next point is played from."""
+        return MatchState(
+            sets=(self.sets[0], self.sets[1]),
+            games=(self.games[0], self.games[1]),
+            points=(self.points[0], self.points[1]),
+            server=self.server,
+        )
 
     def key(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], int, bool]:
         """(sets, games, points, server, tiebreak) — comparable with a recorded state."""

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from engine.core.lookahead import PointLookahead, price_point, pricing_state, speculate
+from engine.core.lookahead import PointLookahead, price_point, speculate
 from engine.physics.inplay import ServeStrengthTracker
 from engine.physics.rules import MatchRules
 from engine.physics.state import MatchState
@@ -59,7 +59,7 @@ def test_each_foreseen_outcome_is_what_pricing_on_the_spot_gives(case):
         played = dataclasses.replace(tracker)
         played.record_point(server, winner == server)
         pa, pb = played.current()
-        expected.append(price_point(pa, pb, rules, pricing_state(actual), SLOPE))
+        expected.append(price_point(pa, pb, rules, actual.pricing_state(), SLOPE))
     assert outcomes == tuple(expected)
     assert len(outcomes) == (1 if case == "match point" else 2)
 
@@ -87,7 +87,7 @@ def _foreseen(case: str) -> tuple[PointLookahead, float, float, MatchState, Matc
     won = score.copy()
     won.play_point(1)
     pa, pb = tracker.after(score.server, score.server == 1)
-    return lookahead, pa, pb, pricing_state(won), rules
+    return lookahead, pa, pb, won.pricing_state(), rules
 
 
 def test_take_returns_the_matching_outcome_once_and_counts_hits_and_misses():
