@@ -28,15 +28,13 @@ from adapters.app.consumer import EngineStreamConsumer
 from adapters.app.demo import DemoDay, load_demo_day, publish_ticks
 from adapters.app.execution import (
     Execution,
-    load_strategy,
-    sim_book_listener,
     simulated_port,
     start_execution,
 )
 from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
 from adapters.app.live import run_live
-from adapters.app.predictions import PredictionLog
 from adapters.app.settings import Mode, Settings
+from adapters.app.wiring import build_engine, start_prediction_log
 from adapters.betfair.betting import HttpJsonRpcTransport
 from adapters.betfair.catalogue import BettingCatalogue, catalogue_registrar
 from adapters.betfair.loopback.server import LoopbackExchange
@@ -49,10 +47,8 @@ from adapters.simexchange import SimExchange
 from engine.api.server import ApiServer, start_api
 from engine.core.accelerated import AcceleratedClock
 from engine.core.discovery import keep_discovering
-from engine.core.emulators import EmulatorSet
 from engine.core.engine import MARKET_FEED, SCORE_FEED, Engine
 from engine.logs import get_logger
-from engine.market.cache import MarketCache
 from engine.metrics import EngineMetrics, Stage
 
 _log = get_logger("app.daemon")
@@ -142,10 +138,6 @@ class DemoRun:
             day = self.day = load_demo_day(settings.daemon.demo_data, self.options.match_ids)
         clock = AcceleratedClock(day.origin_s, self.speed)
         metrics = EngineMetrics()
-        core = settings.engine.core
-        emulators = EmulatorSet.load(
-            Path(core.models_dir), core.emu_full, core.emu_lite, core.kv_capacity
-        )
         sim = SimExchange(settings.simexchange, clock=lambda: int(clock.time() * 1000))
         workdir = tempfile.TemporaryDirectory(prefix="courtside-demo-")
         execution = await start_execution(
@@ -155,23 +147,15 @@ class DemoRun:
             lambda: int(clock.time() * 1000),
             Path(workdir.name) / "journal.sqlite",
         )
-        path = settings.daemon.predictions_path
-        predictions = PredictionLog(path) if path else None
-        if predictions is not None:
-            predictions.start()
-        engine = self.engine = Engine(
-            settings.engine,
+        predictions = start_prediction_log(settings)
+        engine = self.engine = build_engine(
+            settings,
             clock,
             metrics,
-            emulators=emulators,
-            strategy=load_strategy(
-                settings.daemon.strategy, settings.execution.staking, settings.execution.risk
-            ),
-            orders=execution.sink,
+            execution,
+            sim=sim,
+            predictions=predictions,
             context=day.context,
-            cache=MarketCache(record_level_changes=True),
-            prediction_listeners=(predictions,) if predictions is not None else (),
-            book_listeners=(sim_book_listener(sim, execution.sink),),
         )
         engine.keep_records = self.keep_records
         engine.warm_up()

@@ -24,14 +24,12 @@ import aiohttp
 
 from adapters.app.consumer import EngineStreamConsumer
 from adapters.app.execution import (
-    load_strategy,
-    sim_book_listener,
     simulated_port,
     start_execution,
 )
 from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
-from adapters.app.predictions import PredictionLog
 from adapters.app.settings import Mode, Settings
+from adapters.app.wiring import build_engine, start_prediction_log
 from adapters.betfair.betting import BetfairBetting, HttpJsonRpcTransport
 from adapters.betfair.catalogue import BettingCatalogue
 from adapters.betfair.session import BetfairSession, resolve_credentials
@@ -41,11 +39,9 @@ from adapters.simexchange import SimExchange
 from engine.api.server import start_api
 from engine.clock import LiveClock
 from engine.core.discovery import keep_discovering
-from engine.core.emulators import EmulatorSet
-from engine.core.engine import MARKET_FEED, SCORE_FEED, Engine
+from engine.core.engine import MARKET_FEED, SCORE_FEED
 from engine.execution.port import ExchangePort
 from engine.logs import get_logger
-from engine.market.cache import MarketCache
 from engine.metrics import EngineMetrics
 
 _log = get_logger("app.live")
@@ -66,10 +62,6 @@ async def run_live(
     session.start_keep_alive()
     clock = LiveClock()
     metrics = EngineMetrics()
-    core = settings.engine.core
-    emulators = EmulatorSet.load(
-        Path(core.models_dir), core.emu_full, core.emu_lite, core.kv_capacity
-    )
     http = aiohttp.ClientSession()
     client = session.api_client
     transport = HttpJsonRpcTransport(
@@ -92,26 +84,8 @@ async def run_live(
     execution = await start_execution(
         settings.execution, port, metrics, lambda: int(clock.time() * 1000), journal
     )
-    listeners: tuple[Any, ...] = ()
-    if sim is not None:
-        listeners = (sim_book_listener(sim, execution.sink),)
-    path = settings.daemon.predictions_path
-    predictions = PredictionLog(path) if path else None
-    if predictions is not None:
-        predictions.start()
-    engine = Engine(
-        settings.engine,
-        clock,
-        metrics,
-        emulators=emulators,
-        strategy=load_strategy(
-            settings.daemon.strategy, settings.execution.staking, settings.execution.risk
-        ),
-        orders=execution.sink,
-        cache=MarketCache(record_level_changes=sim is not None),
-        prediction_listeners=(predictions,) if predictions is not None else (),
-        book_listeners=listeners,
-    )
+    predictions = start_prediction_log(settings)
+    engine = build_engine(settings, clock, metrics, execution, sim=sim, predictions=predictions)
     engine.warm_up()
     api_config = settings.api
     if api_port is not None:
