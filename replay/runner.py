@@ -48,6 +48,7 @@ from engine.clock import SimulatedClock
 from engine.core.emulators import EmulatorSet
 from engine.core.engine import MARKET_FEED, SCORE_FEED, Engine
 from engine.core.match import MatchContext
+from engine.core.orders import OrderSink
 from engine.execution.config import StakingConfig
 from engine.execution.journal import Journal
 from engine.execution.staking import size_order
@@ -292,41 +293,35 @@ async def _replay(
     strategy = load_strategy(
         settings.daemon.strategy, settings.execution.staking, settings.execution.risk
     )
-    if options.shadow:
-        shadow = ShadowOrders(settings.execution.staking, clock)
-        engine = Engine(
-            settings.engine,
-            clock,
-            metrics,
-            emulators=emulators,
-            strategy=strategy,
-            orders=shadow,
-            context=_context_reader(task.match_file),
-            cache=MarketCache(record_level_changes=True),
-        )
-    else:
-        sim = SimExchange(settings.simexchange, clock=now_ms)
-        execution = await start_execution(
-            settings.execution, simulated_port(sim), metrics, now_ms, journal_path
-        )
-        engine = Engine(
-            settings.engine,
-            clock,
-            metrics,
-            emulators=emulators,
-            strategy=strategy,
-            orders=execution.sink,
-            context=_context_reader(task.match_file),
-            cache=MarketCache(record_level_changes=True),
-            book_listeners=(sim_book_listener(sim, execution.sink),),
-        )
     closed_at: dict[str, float] = {}
 
     def note_close(update: MarketUpdate) -> None:
         if update.book.closed and update.market_id not in closed_at:
             closed_at[update.market_id] = clock.time()
 
-    engine.book_listeners = (*engine.book_listeners, note_close)
+    listeners: tuple[Callable[[MarketUpdate], None], ...] = (note_close,)
+    order_sink: OrderSink
+    if options.shadow:
+        shadow = ShadowOrders(settings.execution.staking, clock)
+        order_sink = shadow
+    else:
+        sim = SimExchange(settings.simexchange, clock=now_ms)
+        execution = await start_execution(
+            settings.execution, simulated_port(sim), metrics, now_ms, journal_path
+        )
+        order_sink = execution.sink
+        listeners = (sim_book_listener(sim, execution.sink), note_close)
+    engine = Engine(
+        settings.engine,
+        clock,
+        metrics,
+        emulators=emulators,
+        strategy=strategy,
+        orders=order_sink,
+        context=_context_reader(task.match_file),
+        cache=MarketCache(record_level_changes=True),
+        book_listeners=listeners,
+    )
     engine.keep_records = True
     engine.warm_up()
     consumer = EngineStreamConsumer(
