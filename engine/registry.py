@@ -173,7 +173,8 @@ class Link:
         return self.match_id is not None and self.selections is not None
 
 
-def _parse_iso(text: Any) -> float | None:
+def parse_iso_ts(text: Any) -> float | None:
+    """Epoch seconds of an ISO-8601 time (Betfair's "…Z" included); None when absent or bad."""
     if not isinstance(text, str) or not text:
         return None
     try:
@@ -194,7 +195,7 @@ def market_info_from_definition(market_id: str, definition: dict[str, Any]) -> M
         market_id=market_id,
         event_id=str(definition.get("eventId", "")),
         event_name=str(definition.get("eventName", "")),
-        start_ts=_parse_iso(definition.get("marketTime")),
+        start_ts=parse_iso_ts(definition.get("marketTime")),
         runners=runners,
     )
 

@@ -20,7 +20,7 @@ from betfairlightweight import filters
 
 from adapters.betfair.betting import JSON_RPC_PATH, METHOD_PREFIX, Transport
 from engine.logs import get_logger
-from engine.registry import MarketInfo, RunnerInfo
+from engine.registry import MarketInfo, RunnerInfo, parse_iso_ts
 
 _log = get_logger("betfair.catalogue")
 
@@ -47,15 +47,6 @@ def catalogue_params(
     }
 
 
-def _start_ts(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
 def parse_catalogue(result: Any) -> list[MarketInfo]:
     """MarketCatalogue rows → MarketInfo; malformed rows are logged and skipped."""
     if not isinstance(result, list):
@@ -77,7 +68,7 @@ def parse_catalogue(result: Any) -> list[MarketInfo]:
                     market_id=str(row["marketId"]),
                     event_id=str(event.get("id", "")),
                     event_name=str(event.get("name", "")),
-                    start_ts=_start_ts(row.get("marketStartTime")),
+                    start_ts=parse_iso_ts(row.get("marketStartTime")),
                     runners=runners,
                 )
             )
