@@ -46,9 +46,16 @@ import numpy as np
 
 from adapters.app.consumer import EngineStreamConsumer
 from adapters.app.daemon import stage_means_us
-from adapters.app.demo import DemoDay, DemoMatch, load_demo_day, publish_ticks
+from adapters.app.demo import DemoDay, DemoMatch, load_demo_day
 from adapters.app.execution import Execution, sim_book_listener, simulated_port, start_execution
 from adapters.app.gc_freeze import freeze_startup_heap
+from adapters.app.rehearsal import (
+    RehearsalTimer,
+    load_rehearsal_script,
+    new_rehearsal,
+    rehearsal_summary,
+)
+from adapters.app.settings import DaemonConfig
 from adapters.betfair.loopback.recording import RecordedChange, Recording
 from adapters.betfair.loopback.server import LoopbackConfig, LoopbackExchange
 from adapters.betfair.loopback.stream_server import StreamServerSettings
@@ -69,8 +76,8 @@ from engine.core.emulators import EmulatorSet
 from engine.core.engine import Engine, EngineParts
 from engine.core.match import MatchContext
 from engine.core.orders import OrderSink
+from engine.core.rehearsal import DiscardingSink, Rehearsal
 from engine.execution.config import load_execution_config
-from engine.execution.types import MarketState
 from engine.gate.config import GateConfig
 from engine.logs import configure_logging
 from engine.market.cache import MarketCache
@@ -78,12 +85,12 @@ from engine.market.update import MarketUpdate
 from engine.metrics import EngineMetrics
 from engine.registry import RegistryConfig
 from engine.score.ticks import ScoreTick
-from engine.strategy import OrderIntent
 from strategies.divergence import DivergenceStrategy
 
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 APP_KEY = "loopback-app-key"
+REHEARSAL_MATCH = ROOT / DaemonConfig().rehearse_match
 
 
 def rss_mib() -> float:
@@ -145,21 +152,6 @@ def copied_day(day: DemoDay, copies: int) -> DemoDay:
     return DemoDay(Recording(messages, source="copies"), ticks, matches)
 
 
-class CountingSink:
-    """Order sink that counts intents: the decision includes the strategy, not the exchange."""
-
-    def __init__(self) -> None:
-        self.intents = 0
-
-    def submit(
-        self, intent: OrderIntent, market: MarketState, decision_id: str, commission: float
-    ) -> None:
-        self.intents += 1
-
-    def kill(self, reason: str) -> None:
-        pass
-
-
 @dataclasses.dataclass(frozen=True)
 class MatchInfo:
     match_id: str
@@ -205,12 +197,34 @@ async def feed(args: argparse.Namespace) -> None:
         await asyncio.sleep(0.001)
     clock = AcceleratedClock(day.origin_s, args.speed)
     clock.start()
-    publisher = asyncio.create_task(publish_ticks(scores, day.ticks, clock))
+    sent: list[tuple[str, int, int]] = []
+    publisher = asyncio.create_task(publish_timed(scores, day.ticks, clock, sent))
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin
     publisher.cancel()
     await scores.stop()
     await exchange.stop()
+    if args.sent_log:
+        Path(args.sent_log).write_text(json.dumps(sent))
+
+
+async def publish_timed(
+    server: LoopbackScoreServer,
+    ticks: list[ScoreTick],
+    clock: AcceleratedClock,
+    sent: list[tuple[str, int, int]],
+) -> None:
+    """`publish_ticks`, noting (match id, seq, perf_counter_ns) as each point is handed to the
+    WebSocket server. CLOCK_MONOTONIC is one clock for every process of the machine, so the engine
+    process can take its decision time from it: that difference is the point's latency from the
+    feeder's send, including any time it waited behind other work in the engine's loop."""
+    for tick in ticks:
+        delay = clock.wall_delay(tick.ts)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if tick.type == "point":
+            sent.append((tick.match_id, tick.seq, time.perf_counter_ns()))
+        server.publish(tick)
 
 
 # ------------------------------------------------------------------------------------- engine
@@ -249,6 +263,7 @@ class TimedConsumer(EngineStreamConsumer):
         self.client: TimedStreamClient | None = None
         self.market_ns: list[int] = []
         self.point_ns: list[int] = []
+        self.decided: dict[tuple[str, int], int] = {}  # (match id, seq) -> decision perf_counter_ns
 
     def on_market_change(self, message: ChangeMessage) -> None:
         assert self.client is not None
@@ -263,6 +278,7 @@ class TimedConsumer(EngineStreamConsumer):
         self.engine.on_score_tick(tick, start)
         if tick.type == "point" and self.engine.decided_ns > start:
             self.point_ns.append(self.engine.decided_ns - start)
+            self.decided[(tick.match_id, tick.seq)] = self.engine.decided_ns
 
 
 def export_models(kind: str, out: Path) -> tuple[str, str]:
@@ -283,14 +299,32 @@ def _pace_until(deadline: float, spin: bool) -> None:
         time.sleep(gap)
 
 
+def _rehearse_until(rehearsal: Rehearsal, due: float, every_s: float, spin: bool) -> None:
+    """Rehearse every `every_s` until 1 ms before `due`."""
+    while True:
+        next_play = time.perf_counter() + every_s
+        if next_play > due - 0.001:
+            return
+        _pace_until(next_play, spin)
+        rehearsal.play()
+
+
 def replay_in_process(
-    kind: str, models: Path, match_id: str, pace: str = "none", speed: float = 100.0
+    kind: str,
+    models: Path,
+    match_id: str,
+    pace: str = "none",
+    speed: float = 100.0,
+    rehearse_ms: float = 0.0,
 ) -> dict[str, Any]:
     """Reference without sockets or a second process: one sample match replayed through the
     engine on a `SimulatedClock` (same models, gate, strategy and sink as the socket runs).
     pace "none": events back to back; "sleep" / "spin": each event is handed over at its
     recorded time ÷ speed, the gap spent asleep (as an event loop waits in epoll) or
-    busy-waiting."""
+    busy-waiting. With pace and `rehearse_ms`, a gap is spent rehearsing every `rehearse_ms`
+    (asleep or spinning in between), as the daemon's loop timer does; a rehearsal never starts
+    within 1 ms of the next event, so this shows the warming alone, without the waits behind a
+    rehearsal that the socket runs' `point_from_feeder_send` includes."""
     subprocess.run(
         [sys.executable, __file__, "--export", kind, "--models", str(models)], check=True
     )
@@ -305,7 +339,7 @@ def replay_in_process(
     events.extend((tick.ts, 1, tick) for tick in read_ticks(folder / "ticks.jsonl"))
     events.sort(key=lambda e: (e[0], e[1]))
     clock = SimulatedClock(events[0][0])
-    sink = CountingSink()
+    sink = DiscardingSink()
     engine = Engine(
         EngineParts(
             core=CoreConfig(models_dir=str(models), emu_full=full, emu_lite=lite),
@@ -317,12 +351,20 @@ def replay_in_process(
         orders=sink,
     )
     engine.warm_up()
+    rehearsal = (
+        new_rehearsal(engine, load_rehearsal_script(REHEARSAL_MATCH), DivergenceStrategy)
+        if rehearse_ms > 0 and pace != "none"
+        else None
+    )
     market_ns: list[int] = []
     point_ns: list[int] = []
     origin, wall_origin = events[0][0], time.perf_counter()
     for ts, source, payload in events:
         if pace != "none":
-            _pace_until(wall_origin + (ts - origin) / speed, pace == "spin")
+            due = wall_origin + (ts - origin) / speed
+            if rehearsal is not None:
+                _rehearse_until(rehearsal, due, rehearse_ms / 1000.0, pace == "spin")
+            _pace_until(due, pace == "spin")
         clock.advance_to(ts)
         start = time.perf_counter_ns()
         if source == 0:
@@ -339,6 +381,7 @@ def replay_in_process(
         "market_event": percentiles(market_ns),
         "point": percentiles(point_ns),
         "intents": sink.intents,
+        "rehearsed_points": rehearsal.points if rehearsal is not None else 0,
         "physics_lookahead": engine.summary()["physics_lookahead"],
         "stage_mean_us": stage_means_us(engine.metrics),
     }
@@ -378,7 +421,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
     metrics = EngineMetrics()
     journal_dir = tempfile.TemporaryDirectory(prefix="bench-journal-")
     execution: Execution | None = None
-    sink: OrderSink = CountingSink()
+    sink: OrderSink = DiscardingSink()
     listeners: tuple[Callable[[MarketUpdate], None], ...] = ()
     execution_config = load_execution_config({})  # engine.toml defaults
     if args.sink == "daemon":  # the daemon's own order path: order manager, journal, simulator
@@ -408,11 +451,26 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         book_listeners=listeners,
     )
     engine.warm_up()
+    rehearsal = (
+        RehearsalTimer(
+            new_rehearsal(
+                engine,
+                load_rehearsal_script(REHEARSAL_MATCH),
+                lambda: DivergenceStrategy(execution_config.staking, execution_config.risk),
+            ),
+            args.rehearse_ms / 1000.0,
+        )
+        if args.rehearse_ms > 0
+        else None
+    )
+    sent_log = Path(journal_dir.name) / "sent.json"
     feeder = subprocess.Popen(
         [
             sys.executable,
             __file__,
             "--feed",
+            "--sent-log",
+            str(sent_log),
             "--speed",
             str(args.speed),
             "--copies",
@@ -438,7 +496,11 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
             tasks = [asyncio.create_task(client.run()), asyncio.create_task(score.run())]
             if args.busy_poll:
                 tasks.append(asyncio.create_task(busy_poll()))
+            if rehearsal is not None:
+                rehearsal.start()
             await asyncio.sleep(args.duration)
+            if rehearsal is not None:
+                rehearsal.stop()
             client.stop()
             score.stop()
             for task in tasks:
@@ -457,6 +519,11 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
     if execution is not None:
         await execution.shutdown(cancel=True)
         orders = execution.order_counts()
+    from_send = [
+        consumer.decided[(match_id, seq)] - sent_ns
+        for match_id, seq, sent_ns in json.loads(sent_log.read_text())
+        if (match_id, seq) in consumer.decided
+    ]
     journal_dir.cleanup()
     summary = engine.summary()
     return {
@@ -466,12 +533,14 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         "wall_s": args.duration,
         "market_event": percentiles(consumer.market_ns),
         "point": percentiles(consumer.point_ns),
+        "point_from_feeder_send": percentiles(from_send),
         "points_priced": summary["points_priced"],
         "gate_open_decisions": summary["gate_decisions"].get("open", 0),
         "sink": args.sink,
         "intents": engine.intents,
         "orders": orders,
         "physics_lookahead": summary["physics_lookahead"],
+        "rehearsal": rehearsal_summary(rehearsal),
         "stage_mean_us": stage_means_us(engine.metrics),
         "gc": {
             "mode": args.gc,
@@ -569,6 +638,14 @@ def main() -> None:
     parser.add_argument(
         "--replay", default="", metavar="MATCH_ID", help="reference: in-process replay, no sockets"
     )
+    parser.add_argument(
+        "--rehearse-ms",
+        type=float,
+        default=DaemonConfig().rehearse_every_ms,
+        help="play a recorded point through a shadow engine this often, as the daemon does "
+        "(engine.toml daemon.rehearse_every_ms; 0 = off)",
+    )
+    parser.add_argument("--sent-log", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("WARNING")  # structured logs to stderr: the feeder's stdout is its handshake
     if args.feed:
@@ -583,7 +660,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             if args.replay:
                 results.append(
-                    replay_in_process(kind, Path(tmp), args.replay, args.pace, args.speed)
+                    replay_in_process(
+                        kind, Path(tmp), args.replay, args.pace, args.speed, args.rehearse_ms
+                    )
                 )
             else:
                 results.append(_run(run_engine(args, kind, Path(tmp))))

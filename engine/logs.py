@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import structlog
@@ -41,6 +43,29 @@ def redact_secrets(
     return event_dict
 
 
+_MUTED: ContextVar[bool] = ContextVar("courtside_log_muted", default=False)
+
+
+@contextmanager
+def muted() -> Iterator[None]:
+    """Drop every log line emitted inside the block (the rehearsal's shadow engine: its lines
+    describe a recorded match, not the day being traded)."""
+    token = _MUTED.set(True)
+    try:
+        yield
+    finally:
+        _MUTED.reset(token)
+
+
+def drop_muted(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """structlog processor: drops the event inside `muted()`."""
+    if _MUTED.get():
+        raise structlog.DropEvent
+    return event_dict
+
+
 class _StderrLogger:
     """Writes each rendered line to whatever `sys.stderr` is at call time.
 
@@ -70,6 +95,7 @@ def configure_logging(level: str = "INFO", *, json: bool | None = None) -> None:
     )
     structlog.configure(
         processors=[
+            drop_muted,
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -68,6 +68,7 @@ class Stage(StrEnum):
     DECISION = "decision"
     END_TO_END = "end_to_end"
     LOOKAHEAD = "lookahead"  # after a point's decision: pricing both outcomes of the next point
+    REHEARSAL = "rehearsal"  # a recorded point played through the shadow engine (not an event)
 
 
 _BOUNDS_NS: Final[tuple[int, ...]] = tuple(round(b * 1e9) for b in LATENCY_BUCKETS_S)
@@ -311,6 +312,12 @@ class EngineMetrics:
             " priced on the spot (miss: an outcome nobody foresaw, e.g. a corrected score)",
             ("result",),
         )
+        self.rehearsals = FastCounter(
+            f"{PREFIX}_rehearsals",
+            "Recorded points played through the shadow engine to keep the point path in the CPU"
+            " caches (played), or the failure that stopped rehearsing (failed)",
+            ("result",),
+        )
         reg.register(
             _HotPathCollector(
                 self._timers.values(),
@@ -321,6 +328,7 @@ class EngineMetrics:
                     self.emulator_sq_error,
                     self.emulator_points,
                     self.physics_lookahead,
+                    self.rehearsals,
                 ),
                 (self.emulator_error,),
             )

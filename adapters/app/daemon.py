@@ -33,6 +33,12 @@ from adapters.app.execution import (
 )
 from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
 from adapters.app.live import run_live
+from adapters.app.rehearsal import (
+    RehearsalTimer,
+    rehearsal_summary,
+    start_rehearsal,
+    stop_rehearsal,
+)
 from adapters.app.settings import Mode, Settings
 from adapters.app.wiring import build_engine, start_prediction_log
 from adapters.betfair.betting import HttpJsonRpcTransport
@@ -159,6 +165,7 @@ class DemoRun:
         )
         engine.keep_records = self.keep_records
         engine.warm_up()
+        rehearsal = start_rehearsal(engine, settings)
         loopback = settings.loopback_config
         loopback = dataclasses.replace(
             loopback, stream=dataclasses.replace(loopback.stream, speed=self.speed, max_gap_ms=0)
@@ -231,12 +238,14 @@ class DemoRun:
             stream.stop()
             score_client.stop()
             engine.stop_timer()
+            stop_rehearsal(rehearsal)
             engine.set_feed(MARKET_FEED, False)
             engine.set_feed(SCORE_FEED, False)
             cancelled = await execution.shutdown(settings.daemon.on_shutdown == "cancel")
         finally:
             self.closing = True
             self._stopped.set()
+            stop_rehearsal(rehearsal)
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -252,6 +261,7 @@ class DemoRun:
             thaw_heap()
         return self._summary(
             engine=engine,
+            rehearsal=rehearsal,
             execution=execution,
             sim=sim,
             reason=reason,
@@ -313,6 +323,7 @@ class DemoRun:
         self,
         *,
         engine: Engine,
+        rehearsal: RehearsalTimer | None,
         execution: Execution,
         sim: SimExchange,
         reason: str,
@@ -326,6 +337,7 @@ class DemoRun:
             "speed": self.speed,
             "wall_s": round(time.monotonic() - started, 1),
             "engine": engine.summary(),
+            "rehearsal": rehearsal_summary(rehearsal),
             "orders": execution.order_counts(),
             "matched_stake_gbp": execution.matched_stake(),
             "orders_cancelled_at_shutdown": cancelled,

@@ -28,6 +28,7 @@ from adapters.app.execution import (
     start_execution,
 )
 from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
+from adapters.app.rehearsal import rehearsal_summary, start_rehearsal, stop_rehearsal
 from adapters.app.settings import Mode, Settings
 from adapters.app.wiring import build_engine, start_prediction_log
 from adapters.betfair.betting import BetfairBetting, HttpJsonRpcTransport
@@ -87,6 +88,7 @@ async def run_live(
     predictions = start_prediction_log(settings)
     engine = build_engine(settings, clock, metrics, execution, sim=sim, predictions=predictions)
     engine.warm_up()
+    rehearsal = start_rehearsal(engine, settings)
     api_config = settings.api
     if api_port is not None:
         api_config = dataclasses.replace(api_config, port=api_port)
@@ -133,9 +135,11 @@ async def run_live(
         stream.stop()
         scores.stop()
         engine.stop_timer()
+        stop_rehearsal(rehearsal)
         cancelled = await execution.shutdown(settings.daemon.on_shutdown == "cancel")
     finally:
         stopped.set()
+        stop_rehearsal(rehearsal)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -154,6 +158,7 @@ async def run_live(
         "ended_by": reason,
         "wall_s": round(time.monotonic() - started, 1),
         "engine": engine.summary(),
+        "rehearsal": rehearsal_summary(rehearsal),
         "orders": execution.order_counts(),
         "matched_stake_gbp": execution.matched_stake(),
         "orders_cancelled_at_shutdown": cancelled,

@@ -64,7 +64,10 @@ class DaemonConfig:
     demo_heartbeat_s: score-feed heartbeat of the demo provider (event seconds).
     discovery_s: live/paper: seconds between betting-catalogue listings.
     betting_url: live/paper: betting API base URL ("" = Betfair's, from the login locale).
-    predictions_path: append every prediction record here as a JSON line ("" = do not)."""
+    predictions_path: append every prediction record here as a JSON line ("" = do not).
+    rehearse_every_ms: how often a recorded point is played through a shadow engine to keep the
+    point path in the CPU caches (engine/core/rehearsal.py; 0 = never); rehearse_match: the
+    recorded match folder it plays (match.json, ticks.jsonl and the market's stream file)."""
 
     mode: Literal["auto", "live", "paper", "demo"] = "auto"
     on_shutdown: Literal["cancel", "keep"] = "cancel"
@@ -75,6 +78,8 @@ class DaemonConfig:
     discovery_s: float = 60.0
     betting_url: str = ""
     predictions_path: str = ""
+    rehearse_every_ms: float = 2.0
+    rehearse_match: str = "data/sample/2013-wimbledon-1401"
 
     def validate(self) -> None:
         if not (math.isfinite(self.demo_speed) and self.demo_speed > 0.0):
@@ -87,6 +92,13 @@ class DaemonConfig:
             raise ValueError(f"betting_url: must be an http(s) URL, got {self.betting_url!r}")
         if self.strategy and ":" not in self.strategy:
             raise ValueError(f"strategy: expected MODULE:CLASS, got {self.strategy!r}")
+        if not (math.isfinite(self.rehearse_every_ms) and self.rehearse_every_ms >= 0.0):
+            raise ValueError(
+                f"rehearse_every_ms: must be 0 (off) or a positive interval, "
+                f"got {self.rehearse_every_ms!r}"
+            )
+        if self.rehearse_every_ms > 0.0 and not self.rehearse_match:
+            raise ValueError("rehearse_match: a recorded match folder is needed to rehearse")
 
 
 @dataclass(frozen=True, slots=True)

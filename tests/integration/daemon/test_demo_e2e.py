@@ -26,6 +26,7 @@ from engine.gate import GateReason
 from engine.score.ticks import MtoEnd, MtoStart, Point, ScoreTick
 
 MATCH = "2013-wimbledon-1401"
+REHEARSED = "2013-wimbledon-1402"
 SPEED = 500.0
 MTO_AFTER_POINT = 60
 KILL_AFTER = 150  # predictions before the test pulls the kill switch over HTTP
@@ -54,6 +55,10 @@ def _settings(models: Path, repo_root: Path, predictions: Path) -> Any:
             "daemon": {
                 "demo_data": str(repo_root / "data" / "sample"),
                 "predictions_path": str(predictions),
+                # another match than the one traded, so anything of the shadow's that leaked
+                # into the API, the journal or the orders would show
+                "rehearse_match": str(repo_root / "data" / "sample" / REHEARSED),
+                "rehearse_every_ms": 2.0,
             },
             "api": {"port": 0},
         }
@@ -85,6 +90,7 @@ class Observed:
     run: DemoRun
     day: DemoDay
     reasons_seen: set[str]
+    ids_seen: set[str]
     metrics_text: str
     match_detail: dict[str, Any]
     health_codes: set[int]
@@ -114,6 +120,7 @@ async def _poll_once(http: aiohttp.ClientSession, base: str, run: DemoRun, seen:
         body = await response.json()
     for match in body["matches"]:
         seen.reasons_seen.add(match["gate_reason"])
+        seen.ids_seen.add(match["match_id"])
     async with http.get(f"{base}/health") as response:
         seen.health_codes.add(response.status)
     engine = run.engine
@@ -146,7 +153,7 @@ def observed(
             settings, RunOptions(speed=SPEED), asyncio.Event(), day=day, keep_records=True
         )
         task = asyncio.create_task(run.run())
-        seen = Observed({}, run, day, set(), "", {}, set(), predictions)
+        seen = Observed({}, run, day, set(), set(), "", {}, set(), predictions)
         poller = asyncio.create_task(_poll(run, task, seen))
         seen.summary = await asyncio.wait_for(task, 240.0)
         await poller
@@ -261,3 +268,13 @@ def test_the_kill_switch_pulled_over_http_stops_new_orders(observed):
 def test_the_start_up_heap_is_frozen_while_running_and_thawed_after(observed):
     assert observed.frozen_while_running > 10_000  # imports, models, caches: out of gc's scans
     assert gc.get_freeze_count() == 0  # the process the daemon ran in gets them back
+
+
+def test_the_rehearsal_ran_beside_the_engine_and_nothing_of_it_leaked(observed):
+    rehearsal = observed.summary["rehearsal"]
+    assert rehearsal["every_ms"] == 2.0 and not rehearsal["broken"]
+    assert rehearsal["points"] > 50 and rehearsal["intents_discarded"] > 0
+    assert 'courtside_rehearsals_total{result="played"}' in observed.metrics_text
+    traded_market = observed.day.matches[MATCH].market_id  # listed by market id until linked
+    assert observed.ids_seen <= {MATCH, traded_market}  # never the rehearsed match or its market
+    assert all(r.match_id == MATCH for r in observed.run.engine.records)
