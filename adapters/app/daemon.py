@@ -35,6 +35,7 @@ from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
 from adapters.app.live import run_live
 from adapters.app.rehearsal import (
     RehearsalTimer,
+    configured_script,
     rehearsal_summary,
     start_rehearsal,
     stop_rehearsal,
@@ -142,6 +143,7 @@ class DemoRun:
         day = self.day
         if day is None:
             day = self.day = load_demo_day(settings.daemon.demo_data, self.options.match_ids)
+        script = configured_script(settings)
         clock = AcceleratedClock(day.origin_s, self.speed)
         metrics = EngineMetrics()
         sim = SimExchange(settings.simexchange, clock=lambda: int(clock.time() * 1000))
@@ -165,7 +167,7 @@ class DemoRun:
         )
         engine.keep_records = self.keep_records
         engine.warm_up()
-        rehearsal = start_rehearsal(engine, settings)
+        rehearsal = start_rehearsal(engine, settings, script)
         loopback = settings.loopback_config
         loopback = dataclasses.replace(
             loopback, stream=dataclasses.replace(loopback.stream, speed=self.speed, max_gap_ms=0)

@@ -28,7 +28,12 @@ from adapters.app.execution import (
     start_execution,
 )
 from adapters.app.gc_freeze import freeze_startup_heap, thaw_heap
-from adapters.app.rehearsal import rehearsal_summary, start_rehearsal, stop_rehearsal
+from adapters.app.rehearsal import (
+    configured_script,
+    rehearsal_summary,
+    start_rehearsal,
+    stop_rehearsal,
+)
 from adapters.app.settings import Mode, Settings
 from adapters.app.wiring import build_engine, start_prediction_log
 from adapters.betfair.betting import BetfairBetting, HttpJsonRpcTransport
@@ -58,6 +63,7 @@ async def run_live(
     api_port: int | None = None,
 ) -> dict[str, Any]:
     """Run live or paper until `stop` (or `duration_s`); returns the summary."""
+    script = configured_script(settings)
     session = BetfairSession(settings.betfair, resolve_credentials(settings.betfair))
     await session.session_token()  # a refused login stops here, with its reason
     session.start_keep_alive()
@@ -88,7 +94,7 @@ async def run_live(
     predictions = start_prediction_log(settings)
     engine = build_engine(settings, clock, metrics, execution, sim=sim, predictions=predictions)
     engine.warm_up()
-    rehearsal = start_rehearsal(engine, settings)
+    rehearsal = start_rehearsal(engine, settings, script)
     api_config = settings.api
     if api_port is not None:
         api_config = dataclasses.replace(api_config, port=api_port)

@@ -145,12 +145,21 @@ class RehearsalTimer:
         return self._handle is not None
 
 
-def start_rehearsal(engine: Engine, settings: Settings) -> RehearsalTimer | None:
-    """The configured rehearsal, started on the running loop; None when it is off."""
-    daemon = settings.daemon
-    if daemon.rehearse_every_ms <= 0.0:
+def configured_script(settings: Settings) -> RehearsalScript | None:
+    """`daemon.rehearse_match`'s script, None when rehearsing is off. Read before anything else
+    starts, so a bad folder is refused (with the key) before any connection or journal opens."""
+    if settings.daemon.rehearse_every_ms <= 0.0:
         return None
-    script = load_rehearsal_script(daemon.rehearse_match)
+    return load_rehearsal_script(settings.daemon.rehearse_match)
+
+
+def start_rehearsal(
+    engine: Engine, settings: Settings, script: RehearsalScript | None
+) -> RehearsalTimer | None:
+    """The configured rehearsal of `script`, started on the running loop; None when it is off."""
+    daemon = settings.daemon
+    if script is None or daemon.rehearse_every_ms <= 0.0:
+        return None
     execution = settings.execution
     rehearsal = new_rehearsal(
         engine,

@@ -31,6 +31,8 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[nonsense]\nx = 1\n", "nonsense: unknown section"),
         ("[gate]\nscore_stale_s = 300.0\n", "gate.score_stale_s: 300.0 exceeds scores.staleness_s"),
         ("[core]\nemu_full = 'missing.onnx'\n", "core.emu_full: model file"),
+        ("[daemon]\nrehearse_match = 'nowhere'\n", "daemon.rehearse_match: nowhere/match.json"),
+        ("[daemon]\nrehearse_every_ms = -2.0\n", "daemon.rehearse_every_ms: must be 0 (off)"),
         ("[gate\n", "not valid TOML"),
     ],
 )
