@@ -459,6 +459,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
                 lambda: DivergenceStrategy(execution_config.staking, execution_config.risk),
             ),
             args.rehearse_ms / 1000.0,
+            engine.has_match_in_play,  # as the daemon: only while a point can arrive
         )
         if args.rehearse_ms > 0
         else None

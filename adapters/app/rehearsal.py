@@ -119,19 +119,35 @@ def new_rehearsal(
 
 
 class RehearsalTimer:
-    """Plays one rehearsed point, then waits `every_s` on the loop, until stopped or broken."""
+    """Plays one rehearsed point, then waits `every_s` on the loop, until stopped or broken.
 
-    def __init__(self, rehearsal: Rehearsal, every_s: float) -> None:
+    While `wanted()` is false (no match in play: no point can arrive, e.g. overnight), it plays
+    nothing and asks again every `idle_s`, so an idle daemon does not spend a core warming."""
+
+    def __init__(
+        self,
+        rehearsal: Rehearsal,
+        every_s: float,
+        wanted: Callable[[], bool] = lambda: True,
+        idle_s: float = 0.1,
+    ) -> None:
         self.rehearsal = rehearsal
         self.every_s = every_s
+        self.wanted = wanted
+        self.idle_s = idle_s
+        self.idle_waits = 0
         self._handle: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         self._handle = asyncio.get_running_loop().call_later(self.every_s, self._play)
 
     def _play(self) -> None:
-        if self.rehearsal.play():
-            self._handle = asyncio.get_running_loop().call_later(self.every_s, self._play)
+        loop = asyncio.get_running_loop()
+        if not self.wanted():
+            self.idle_waits += 1
+            self._handle = loop.call_later(self.idle_s, self._play)
+        elif self.rehearsal.play():
+            self._handle = loop.call_later(self.every_s, self._play)
         else:
             self._handle = None
 
@@ -166,7 +182,7 @@ def start_rehearsal(
         script,
         lambda: load_strategy(daemon.strategy, execution.staking, execution.risk),
     )
-    timer = RehearsalTimer(rehearsal, daemon.rehearse_every_ms / 1000.0)
+    timer = RehearsalTimer(rehearsal, daemon.rehearse_every_ms / 1000.0, engine.has_match_in_play)
     timer.start()
     _log.info(
         "rehearsal_started",
@@ -192,5 +208,6 @@ def rehearsal_summary(timer: RehearsalTimer | None) -> dict[str, Any]:
         "points": rehearsal.points,
         "passes": rehearsal.passes,
         "intents_discarded": rehearsal.intents_discarded,
+        "idle_waits": timer.idle_waits,
         "broken": rehearsal.broken,
     }

@@ -650,6 +650,10 @@ class Engine:
 
     # ------------------------------------------------------------------ timers, control
 
+    def has_match_in_play(self) -> bool:
+        """Whether a point can arrive now: some score-feed match is in play."""
+        return any(machine.status == "in_play" for machine in self.scores)
+
     def evaluate_all(self) -> None:
         """Re-judge every linked match now (staleness has no event of its own)."""
         now = self.clock.time()

@@ -102,6 +102,26 @@ def test_the_timer_stops_by_itself_once_rehearsing_has_stopped():
     assert rehearsal.points == 3 and not timer.running
 
 
+def test_the_timer_plays_nothing_while_no_match_is_in_play():
+    rehearsal = _CountingRehearsal(fail_after=10**9)
+    in_play = [False]
+    timer = RehearsalTimer(rehearsal, 0.001, lambda: in_play[0], idle_s=0.005)  # type: ignore[arg-type]
+
+    async def run() -> tuple[int, int]:
+        timer.start()
+        await asyncio.sleep(0.05)
+        idle = rehearsal.points
+        in_play[0] = True  # a match starts
+        await asyncio.sleep(0.05)
+        timer.stop()
+        return idle, rehearsal.points
+
+    idle, playing = asyncio.run(run())
+
+    assert idle == 0 and timer.idle_waits >= 3
+    assert playing >= 5
+
+
 def test_the_summary_reports_what_was_played(repo_root):
     metrics = EngineMetrics()
     rehearsal = Rehearsal(
@@ -119,6 +139,7 @@ def test_the_summary_reports_what_was_played(repo_root):
         "points": 0,
         "passes": 0,
         "intents_discarded": 0,
+        "idle_waits": 0,
         "broken": True,
     }
 

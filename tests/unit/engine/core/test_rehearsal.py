@@ -176,3 +176,16 @@ def test_a_script_must_start_a_match_and_play_points():
     with pytest.raises(ValueError, match="at least one point"):
         RehearsalScript([RehearsalStep(start)])
     assert RehearsalScript([RehearsalStep(start), RehearsalStep(point)]).points == 1
+
+
+def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_models):
+    _meta, events = match_events
+    engine = _engine(tiny_models, events[0][0])
+    start = next(i for i, e in enumerate(events) if isinstance(e[2], MatchStart))
+    before = engine.has_match_in_play()
+
+    _feed(engine, events[: start + 1])
+    during = engine.has_match_in_play()
+    _feed(engine, events[start + 1 :])
+
+    assert (before, during, engine.has_match_in_play()) == (False, True, False)
