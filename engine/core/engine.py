@@ -13,6 +13,7 @@ Nothing here awaits; every stage is timed into `EngineMetrics`.
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -99,6 +100,20 @@ def score_text(machine: MatchScoreMachine) -> str:
     )
 
 
+def _weak_kill(engine: Engine) -> Callable[[str], None]:
+    """`engine.kill` without a strong reference to the engine. A board that held the bound method
+    would make engine → board → engine a cycle, so a discarded engine (each rehearsal pass's
+    shadow, a test's) would wait for the cycle collector, whose pauses land on events."""
+    ref = weakref.WeakMethod(engine.kill)
+
+    def kill(reason: str) -> None:
+        method = ref()
+        if method is not None:
+            method(reason)
+
+    return kill
+
+
 class Engine:
     """Single-threaded engine; every public method is a synchronous source callback."""
 
@@ -120,7 +135,7 @@ class Engine:
         self.parts = parts
         self.clock = clock
         self.metrics = metrics if metrics is not None else EngineMetrics()
-        self.board = board if board is not None else EngineBoard(clock, on_kill=self.kill)
+        self.board = board if board is not None else EngineBoard(clock, on_kill=_weak_kill(self))
         self.emulators = emulators if emulators is not None else EmulatorSet(None, None)
         self.strategy = strategy
         self.orders = orders

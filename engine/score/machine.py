@@ -11,8 +11,7 @@ Every outcome is counted in the shared `ScoreStats` and logged with the match, s
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from engine.logs import get_logger
 from engine.physics.rules import MatchRules
@@ -40,6 +39,21 @@ Phase: TypeAlias = Literal["not_started", "in_play", "suspended", "mto", "finish
 _log = get_logger("score.machine")
 
 
+# tick type -> the method that applies it. Names, not bound methods kept on the instance: those
+# would make every machine a reference cycle, left for the cycle collector once discarded.
+_HANDLERS: dict[str, str] = {
+    "point": "_on_point",
+    "match_start": "_on_match_start",
+    "mto_start": "_on_mto_start",
+    "mto_end": "_on_mto_end",
+    "suspend": "_on_suspend",
+    "resume": "_on_resume",
+    "retirement": "_on_retirement",
+    "walkover": "_on_walkover",
+    "match_end": "_on_match_end",
+}
+
+
 class MatchScoreMachine:
     """Score, status and trust of one match, driven by its ticks.
 
@@ -48,7 +62,6 @@ class MatchScoreMachine:
     """
 
     __slots__ = (
-        "_handlers",
         "ended_by",
         "last_event_ts",
         "last_received_at",
@@ -84,17 +97,6 @@ class MatchScoreMachine:
         self.last_tick: ScoreTick | None = None
         self.last_event_ts: float | None = None
         self.last_received_at: float | None = None
-        self._handlers: dict[str, Callable[[Any], str | None]] = {
-            "point": self._on_point,
-            "match_start": self._on_match_start,
-            "mto_start": self._on_mto_start,
-            "mto_end": self._on_mto_end,
-            "suspend": self._on_suspend,
-            "resume": self._on_resume,
-            "retirement": self._on_retirement,
-            "walkover": self._on_walkover,
-            "match_end": self._on_match_end,
-        }
 
     # ------------------------------------------------------------------------------ queries
 
@@ -169,7 +171,7 @@ class MatchScoreMachine:
                 return self._note(TickOutcome.DUPLICATE, tick, tick.type, warn=False)
             outcome = TickOutcome.GAP if tick.seq > expected else TickOutcome.OUT_OF_ORDER
             return self._distrust(outcome, tick, f"{outcome.value}: expected seq {expected}")
-        problem = self._handlers[tick.type](tick)
+        problem = getattr(self, _HANDLERS[tick.type])(tick)
         if problem is not None:
             return self._distrust(TickOutcome.REJECTED, tick, problem)
         self.last_seq = tick.seq

@@ -189,3 +189,26 @@ def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_
     _feed(engine, events[start + 1 :])
 
     assert (before, during, engine.has_match_in_play()) == (False, True, False)
+
+
+def test_a_discarded_engine_is_freed_without_the_cycle_collector(match_events, tiny_models):
+    import gc
+    import weakref
+
+    _meta, events = match_events
+    engine = _engine(tiny_models, events[0][0])
+    _feed(engine, events[:3000])  # a followed market, a match in play, points priced
+    assert engine.predictions > 0 and engine.scores.get("2013-wimbledon-1401") is not None
+    refs = (weakref.ref(engine), weakref.ref(engine.board))
+    gc.collect()
+    gc.disable()
+    try:
+        del engine
+
+        alive = [ref() is not None for ref in refs]
+        left_for_the_collector = gc.collect()
+    finally:
+        gc.enable()
+
+    assert alive == [False, False]  # freed by reference counting alone
+    assert left_for_the_collector == 0  # no cycle left behind (score machines included)
