@@ -280,7 +280,11 @@ class OrderIntent:
 
 
 class Strategy(Protocol):
-    """Trading logic: pure with respect to the engine (reads views, returns intents)."""
+    """Trading logic: pure with respect to the engine (reads views, returns intents).
+
+    The daemon also builds an instance per rehearsal pass (engine/core/rehearsal.py) and feeds
+    it recorded points whose intents are dropped, so a strategy must act only through what it
+    returns."""
 
     name: str
 
