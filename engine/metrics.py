@@ -314,8 +314,9 @@ class EngineMetrics:
         )
         self.rehearsals = FastCounter(
             f"{PREFIX}_rehearsals",
-            "Recorded points played through the shadow engine to keep the point path in the CPU"
-            " caches (played), or the failure that stopped rehearsing (failed)",
+            "Rehearsal pieces played through the shadow engine to keep the point path in the CPU"
+            " caches (played: a fresh shadow, a match start or a point), or the failure that"
+            " stopped rehearsing (failed)",
             ("result",),
         )
         reg.register(

@@ -20,6 +20,7 @@ from adapters.betfair.loopback.images import ImageComposer
 from adapters.betfair.loopback.recording import Recording
 from adapters.scores.tickfile import read_ticks
 from engine.clock import Clock
+from engine.core.emulators import EmulatorSet, EmulatorSlot
 from engine.core.engine import Engine
 from engine.core.rehearsal import (
     DiscardingSink,
@@ -84,6 +85,22 @@ def load_rehearsal_script(folder: str | Path) -> RehearsalScript:
         raise ValueError(f"daemon.rehearse_match: {root}: {exc}") from None
 
 
+class _OneSlotEmulators(EmulatorSet):
+    """The real engine's emulators (the same runners, so the same ONNX sessions) with one match
+    slot kept across shadows. A shadow follows a single market, and a fresh slot per pass would
+    allocate a Transformer's KV cache (megabytes) every few hundred milliseconds. `reset` at
+    each match start clears it."""
+
+    def __init__(self, emulators: EmulatorSet) -> None:
+        super().__init__(emulators.full, emulators.lite, emulators.capacity)
+        self._slot: EmulatorSlot | None = None
+
+    def new_slot(self) -> EmulatorSlot:
+        if self._slot is None:
+            self._slot = super().new_slot()
+        return self._slot
+
+
 def shadow_factory(engine: Engine, make_strategy: Callable[[], Strategy | None]) -> ShadowFactory:
     """Shadow engines with the real engine's configuration and emulators (its ONNX sessions), and
     a strategy from `make_strategy` (a fresh instance: a strategy may keep per-match state). Each
@@ -94,7 +111,7 @@ def shadow_factory(engine: Engine, make_strategy: Callable[[], Strategy | None])
         physics=dataclasses.replace(engine.parts.physics, serve_sum_source="table"),
     )
     private = EngineMetrics()  # never served: the operator sees only the rehearsal's own metrics
-    emulators = engine.emulators
+    emulators = _OneSlotEmulators(engine.emulators)
 
     def build(clock: Clock, sink: DiscardingSink) -> Engine:
         return Engine(
@@ -119,7 +136,7 @@ def new_rehearsal(
 
 
 class RehearsalTimer:
-    """Plays one rehearsed point, then waits `every_s` on the loop, until stopped or broken.
+    """Plays one piece of the rehearsal, then waits `every_s` on the loop, until stopped or broken.
 
     While `wanted()` is false (no match in play: no point can arrive, e.g. overnight), it plays
     nothing and asks again every `idle_s`, so an idle daemon does not spend a core warming."""

@@ -75,12 +75,13 @@ ShadowFactory = Callable[[Clock, DiscardingSink], Engine]
 
 
 class Rehearsal:
-    """Plays `script` one point per `play()` through shadow engines made by `build`.
+    """Plays `script` through shadow engines made by `build`, a bounded piece per `play()`.
 
-    A shadow lives for one pass over the script; then the next pass starts a fresh one, so no
-    state accumulates. The shadow's log lines are muted. A failure is logged once and counted,
-    and rehearsing stops for good: it is an optimisation, and a broken one must not run in a
-    loop."""
+    A piece is one of: starting a fresh shadow (at each pass over the script, so no state
+    accumulates), the steps up to the match start, or the steps up to the next point. So no
+    single play blocks the loop for a whole match start plus a point. The shadow's log lines are
+    muted. A failure is logged once and counted, and rehearsing stops for good: it is an
+    optimisation, and a broken one must not run in a loop."""
 
     def __init__(
         self,
@@ -108,14 +109,14 @@ class Rehearsal:
         return self._sink.intents
 
     def play(self) -> bool:
-        """Play steps up to and including the next point; False once rehearsing has stopped."""
+        """Play the next piece of the script; False once rehearsing has stopped."""
         if self.broken:
             return False
         timer = self._timer
         timer.start()
         try:
             with muted():
-                self._play_to_point()
+                self._play_piece()
         except Exception as exc:  # any bug in the shadow must not reach the loop
             timer.stop()
             self.broken = True
@@ -127,16 +128,17 @@ class Rehearsal:
         self._played.inc()
         return True
 
-    def _play_to_point(self) -> None:
+    def _play_piece(self) -> None:
         steps = self.script.steps
-        while True:
-            engine = self._engine
-            if engine is None or self._cursor >= len(steps):
-                engine = self._start_pass()
+        engine = self._engine
+        if engine is None or self._cursor >= len(steps):
+            self._start_pass()
+            return
+        clock = self._clock
+        while self._cursor < len(steps):
             step = steps[self._cursor]
             self._cursor += 1
             tick = step.tick
-            clock = self._clock
             if step.book is not None:
                 clock.advance_to(step.book_pt / 1000.0)
                 engine.on_market_change(step.book_pt, step.book)
@@ -145,11 +147,12 @@ class Rehearsal:
             if isinstance(tick, Point):
                 self.points += 1
                 return
+            if isinstance(tick, MatchStart):
+                return
 
-    def _start_pass(self) -> Engine:
+    def _start_pass(self) -> None:
         first = self.script.steps[0]
         self._clock = SimulatedClock(first.tick.ts if first.book is None else first.book_pt / 1e3)
-        engine = self._engine = self._build(self._clock, self._sink)
+        self._engine = self._build(self._clock, self._sink)
         self._cursor = 0
         self.passes += 1
-        return engine

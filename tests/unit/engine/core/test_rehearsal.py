@@ -80,11 +80,13 @@ def test_rehearsing_between_every_event_changes_no_record_or_decision(
     assert rehearsed.records == alone.records
     assert rehearsed.decisions == alone.decisions
     assert rehearsed.orders.intents == alone.orders.intents  # type: ignore[union-attr]
-    assert rehearsal.points == len(events) and not rehearsal.broken
+    assert rehearsal.passes >= 2 and not rehearsal.broken
     assert rehearsal.intents_discarded > 0  # the shadow's strategy ran, and nothing was sent
 
 
-def test_each_play_is_one_point_and_the_script_starts_over_with_a_fresh_shadow(tiny_models, script):
+def test_plays_are_a_fresh_shadow_the_match_start_or_one_point_and_passes_start_over(
+    tiny_models, script
+):
     engine = _engine(tiny_models, 0.0)
     built: list[Engine] = []
     rehearsal = new_rehearsal(engine, script, DivergenceStrategy)
@@ -95,8 +97,17 @@ def test_each_play_is_one_point_and_the_script_starts_over_with_a_fresh_shadow(t
         return built[-1]
 
     rehearsal._build = recording_build
-
-    for _ in range(script.points + 3):
+    assert rehearsal.play() and (len(built), rehearsal.points) == (1, 0)  # a fresh shadow
+    assert rehearsal.play() and built[0].scores.get(script.match_id) is not None
+    assert rehearsal.points == 0  # the match start
+    plays = 0
+    while rehearsal.passes == 1:  # one point per play, then the ticks after the last point
+        points = rehearsal.points
+        assert rehearsal.play()
+        assert rehearsal.points - points <= 1
+        plays += 1
+    assert plays == script.points + 2  # the points, the match end, the next pass's fresh shadow
+    for _ in range(4):  # the match start, three points
         assert rehearsal.play()
 
     assert rehearsal.points == script.points + 3
@@ -104,7 +115,12 @@ def test_each_play_is_one_point_and_the_script_starts_over_with_a_fresh_shadow(t
     first, second = built
     assert first.predictions == script.points - 1  # the last point ends the match: no record
     assert second.predictions == 3
-    assert first.emulators is engine.emulators  # the same sessions, so the same weights run
+    # the same runners, so the same ONNX sessions and weights; one match slot kept across shadows
+    assert first.emulators.full is engine.emulators.full
+    assert (
+        next(iter(first.markets.values())).emulators
+        is next(iter(second.markets.values())).emulators
+    )
 
 
 def test_only_the_rehearsals_own_timer_and_counter_reach_the_real_metrics(tiny_models, script):
@@ -114,6 +130,7 @@ def test_only_the_rehearsals_own_timer_and_counter_reach_the_real_metrics(tiny_m
     for _ in range(25):
         rehearsal.play()
 
+    assert rehearsal.points == 23  # a fresh shadow, the match start, 23 points
     text = engine.metrics.render().decode()
     assert 'courtside_rehearsals_total{result="played"} 25.0' in text
     assert 'courtside_stage_latency_seconds_count{stage="rehearsal"} 25.0' in text
