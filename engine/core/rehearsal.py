@@ -7,7 +7,7 @@ A GRU step costs ~38 µs hot and ~650 µs after 100 ms asleep (benchmarks/RESULT
 other stage slows down 3–4× the same way.
 
 Low-latency trading systems keep their hot path hot by exercising it with orders that are never
-sent. The daemon does the same. Every few milliseconds it plays the next point of a recorded match
+sent. The daemon does the same. Every few milliseconds it plays the next piece of a recorded match
 through a shadow `Engine`. The shadow shares the real engine's configuration, ONNX sessions and
 compiled physics, so it runs the same code on the same weights. It has its own match state, its
 own clock and a private metrics registry, and its order sink discards every intent. So a real point
