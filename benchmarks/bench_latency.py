@@ -12,6 +12,11 @@ Measured per event, in the engine process (perf_counter_ns):
 - point: from the score client handing over the decoded tick to the end of the decision (score
   machine, physics + what-ifs, features, Emu-full step, gate, prediction record, strategy; Emu-lite
   steps right after the decision). The WebSocket frame read and tick decode are not included.
+- point_from_feeder_send: from the feeder handing the point to its WebSocket server to the same
+  decision (perf_counter_ns is CLOCK_MONOTONIC, one clock for both processes): an upper bound that
+  includes both processes' queues, the socket, the frame read and any wait behind a rehearsal.
+The engine rehearses as the daemon does (`--rehearse-ms`, engine.toml daemon.rehearse_every_ms;
+0 = off): a recorded point through a shadow engine every few ms (engine/core/rehearsal.py).
 RSS: VmRSS of the engine process before the engine was built (imports done) and at the end of
 the run (models are exported by a child process, so torch never loads into this one).
 
@@ -21,6 +26,7 @@ the run (models are exported by a child process, so torch never loads into this 
     python benchmarks/bench_latency.py --replay 2013-wimbledon-1401 --pace sleep --speed 100
         # the same, each event handed over at its recorded time / 100 (the gaps spent asleep, as
         # the socket run's event loop spends them; --pace spin: busy-waiting instead)
+    python benchmarks/bench_latency.py --kinds gru --rehearse-ms 0   # no rehearsal (A/B)
     python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
     python benchmarks/bench_latency.py --kinds gru --pin 1,0 --busy-poll   # the loop never sleeps
 """
