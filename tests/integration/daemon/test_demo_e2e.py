@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
 
 from adapters.app.daemon import DemoRun, RunOptions
@@ -278,3 +279,6 @@ def test_the_rehearsal_ran_beside_the_engine_and_nothing_of_it_leaked(observed):
     traded_market = observed.day.matches[MATCH].market_id  # listed by market id until linked
     assert observed.ids_seen <= {MATCH, traded_market}  # never the rehearsed match or its market
     assert all(r.match_id == MATCH for r in observed.run.engine.records)
+    assert observed.predictions_path is not None
+    journaled = [orjson.loads(line) for line in observed.predictions_path.read_bytes().splitlines()]
+    assert {line["match_id"] for line in journaled} == {MATCH}
