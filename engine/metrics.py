@@ -68,7 +68,7 @@ class Stage(StrEnum):
     DECISION = "decision"
     END_TO_END = "end_to_end"
     LOOKAHEAD = "lookahead"  # after a point's decision: pricing both outcomes of the next point
-    REHEARSAL = "rehearsal"  # a recorded point played through the shadow engine (not an event)
+    REHEARSAL = "rehearsal"  # a piece of the recorded match played by the shadow engine (no event)
 
 
 _BOUNDS_NS: Final[tuple[int, ...]] = tuple(round(b * 1e9) for b in LATENCY_BUCKETS_S)
