@@ -4,12 +4,15 @@ graphs, and the events of one bundled sample match merged by time."""
 import gzip
 import heapq
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from engine.clock import SimulatedClock
+from engine.core.engine import Engine
 from engine.score.ticks import ScoreTick, decode_tick
 
 MATCH = "2013-wimbledon-1401"
@@ -42,3 +45,30 @@ def sample_events(folder: Path) -> tuple[dict[str, Any], list[tuple[float, int, 
 @pytest.fixture(scope="session")
 def match_events(repo_root: Path) -> tuple[dict[str, Any], list[tuple[float, int, Any]]]:
     return sample_events(repo_root / "data" / "sample" / MATCH)
+
+
+Feed = Callable[..., None]
+
+
+def feed_events(
+    engine: Engine,
+    events: list[tuple[float, int, Any]],
+    after: Callable[[float, int, Any], object] | None = None,
+) -> None:
+    """Hand `sample_events`-style events to the engine on its SimulatedClock, in order;
+    `after(ts, kind, payload)` runs after each one."""
+    clock = engine.clock
+    assert isinstance(clock, SimulatedClock)
+    for ts, kind, payload in events:
+        clock.advance_to(ts)
+        if kind == 0:
+            engine.on_market_change(payload["pt"], payload.get("mc", []))
+        else:
+            engine.on_score_tick(payload)
+        if after is not None:
+            after(ts, kind, payload)
+
+
+@pytest.fixture(scope="session")
+def feed() -> Feed:
+    return feed_events

@@ -62,19 +62,6 @@ def _engine(
     return engine
 
 
-def _feed(engine: Engine, events: list[tuple[float, int, Any]], after: Any = None) -> None:
-    clock = engine.clock
-    assert isinstance(clock, SimulatedClock)
-    for ts, kind, payload in events:
-        clock.advance_to(ts)
-        if kind == 0:
-            engine.on_market_change(payload["pt"], payload.get("mc", []))
-        else:
-            engine.on_score_tick(payload)
-        if after is not None:
-            after(ts, kind, payload)
-
-
 def _with_mto(events: list[tuple[float, int, Any]], after_point: int) -> list[Any]:
     """Insert a medical time-out after the n-th point, renumbering later ticks' seq."""
     out: list[Any] = []
@@ -94,11 +81,11 @@ def _with_mto(events: list[tuple[float, int, Any]], after_point: int) -> list[An
     return out
 
 
-def test_every_point_is_priced_and_both_emulators_step(match_events, tiny_models):
+def test_every_point_is_priced_and_both_emulators_step(match_events, tiny_models, feed):
     meta, events = match_events
     engine = _engine(tiny_models, GateConfig(), start=events[0][0])
 
-    _feed(engine, events)
+    feed(engine, events)
 
     records = engine.records
     assert len(records) == meta["n_points"] - 1  # the last point ends the match
@@ -116,11 +103,11 @@ def test_every_point_is_priced_and_both_emulators_step(match_events, tiny_models
     assert records[-1].fair_prob > 0.95  # Djokovic won in straight sets
 
 
-def test_without_emulators_the_gate_never_opens(match_events):
+def test_without_emulators_the_gate_never_opens(match_events, feed):
     _meta, events = match_events
     engine = _engine(None, GateConfig(), start=events[0][0])
 
-    _feed(engine, events)
+    feed(engine, events)
 
     counts = engine.gate_stats.as_dict()
     assert counts.get("open", 0) == 0
@@ -128,11 +115,11 @@ def test_without_emulators_the_gate_never_opens(match_events):
     assert all(r.emu_full is None for r in engine.records)
 
 
-def test_gate_opens_then_mto_blocks_six_points_and_raises_the_edge(match_events, tiny_models):
+def test_gate_opens_then_mto_blocks_six_points_and_raises_the_edge(match_events, tiny_models, feed):
     _meta, events = match_events
     engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
 
-    _feed(engine, _with_mto(events, after_point=40))
+    feed(engine, _with_mto(events, after_point=40))
 
     by_point = {r.point_index: r.gate for r in engine.records}
     assert any(g.open for i, g in by_point.items() if i < 40)
@@ -143,7 +130,9 @@ def test_gate_opens_then_mto_blocks_six_points_and_raises_the_edge(match_events,
     assert by_point[61].required_edge == pytest.approx(0.001)
 
 
-def test_liquidity_collapse_closes_the_gate_inside_the_thin_windows(match_events, tiny_models):
+def test_liquidity_collapse_closes_the_gate_inside_the_thin_windows(
+    match_events, tiny_models, feed
+):
     meta, events = match_events
     gate = dataclasses.replace(PERMISSIVE, collapse_min_cum_size=1e12)
     engine = _engine(tiny_models, gate, start=events[0][0])
@@ -159,7 +148,7 @@ def test_liquidity_collapse_closes_the_gate_inside_the_thin_windows(match_events
         seen[where] += 1
         seen[f"collapse_{where}"] += GateReason.LIQUIDITY_COLLAPSE in slot.decision.failing
 
-    _feed(engine, events, after)
+    feed(engine, events, after)
 
     assert seen["inside"] > 50
     assert seen["collapse_inside"] / seen["inside"] > 0.5
@@ -168,28 +157,28 @@ def test_liquidity_collapse_closes_the_gate_inside_the_thin_windows(match_events
     )
 
 
-def test_a_silent_score_feed_closes_the_gate_while_prices_flow(match_events, tiny_models):
+def test_a_silent_score_feed_closes_the_gate_while_prices_flow(match_events, tiny_models, feed):
     _meta, events = match_events
     engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
     cut = [e for e in events if e[1] == 1][30][0]
-    _feed(engine, [e for e in events if e[0] <= cut])
+    feed(engine, [e for e in events if e[0] <= cut])
     slot = next(iter(engine.markets.values()))
     assert slot.decision is not None and GateReason.STALE_SCORE not in slot.decision.failing
     silence = cut + PERMISSIVE.score_stale_s + 5.0
 
-    _feed(engine, [e for e in events if cut < e[0] <= silence and e[1] == 0])
+    feed(engine, [e for e in events if cut < e[0] <= silence and e[1] == 0])
 
     assert slot.decision.reason is GateReason.STALE_SCORE
     detail = engine.board.match(MATCH)
     assert detail is not None and detail["state"]["gate_reason"] == "stale_score"
 
 
-def test_a_dead_stream_closes_the_gate_on_the_timer(match_events, tiny_models):
+def test_a_dead_stream_closes_the_gate_on_the_timer(match_events, tiny_models, feed):
     _meta, events = match_events
     engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
     cut = [e for e in events if e[1] == 1][30][0]
     engine.start_timer()
-    _feed(engine, [e for e in events if e[0] <= cut])
+    feed(engine, [e for e in events if e[0] <= cut])
     slot = next(iter(engine.markets.values()))
 
     engine.clock.advance_to(cut + PERMISSIVE.stream_stale_s + 2.0)  # type: ignore[attr-defined]
@@ -199,11 +188,11 @@ def test_a_dead_stream_closes_the_gate_on_the_timer(match_events, tiny_models):
     assert 'courtside_feed_staleness_seconds{feed="market_stream"}' in text
 
 
-def test_snapshot_resync_restarts_the_emulator_state(match_events, tiny_models):
+def test_snapshot_resync_restarts_the_emulator_state(match_events, tiny_models, feed):
     _meta, events = match_events
     engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
     head = [e for e in events if e[0] <= [x for x in events if x[1] == 1][20][0]]
-    _feed(engine, head)
+    feed(engine, head)
     slot = next(iter(engine.markets.values()))
     machine = engine.scores.get(MATCH)
     assert machine is not None
@@ -219,13 +208,13 @@ def test_snapshot_resync_restarts_the_emulator_state(match_events, tiny_models):
 
 
 def test_strategy_intents_reach_the_order_sink_only_while_the_gate_is_open(
-    match_events, tiny_models
+    match_events, tiny_models, feed
 ):
     _meta, events = match_events
     sink = CollectingSink()
     engine = _engine(tiny_models, PERMISSIVE, sink, start=events[0][0])
 
-    _feed(engine, events)
+    feed(engine, events)
 
     assert sink.intents
     open_points = {r.point_index for r in engine.records if r.gate.open}
@@ -235,13 +224,13 @@ def test_strategy_intents_reach_the_order_sink_only_while_the_gate_is_open(
     assert len({d for _i, _m, d in sink.intents}) == len(sink.intents)  # idempotency keys
 
 
-def test_kill_switch_stops_new_intents_and_reaches_the_sink(match_events, tiny_models):
+def test_kill_switch_stops_new_intents_and_reaches_the_sink(match_events, tiny_models, feed):
     _meta, events = match_events
     sink = CollectingSink()
     engine = _engine(tiny_models, PERMISSIVE, sink, start=events[0][0])
     engine.kill("test")
 
-    _feed(engine, events)
+    feed(engine, events)
 
     assert sink.intents == []
     assert sink.killed == ["test"]
@@ -258,7 +247,7 @@ def test_malformed_market_changes_are_counted_not_raised():
 
 
 def test_the_first_token_opens_the_match_on_the_market_and_the_price_at_0_0(
-    match_events, tiny_models
+    match_events, tiny_models, feed
 ):
     meta, events = match_events
     engine = _engine(tiny_models, GateConfig(), start=events[0][0])
@@ -272,14 +261,14 @@ def test_the_first_token_opens_the_match_on_the_market_and_the_price_at_0_0(
 
     engine.emulators.step_full = recording_step  # type: ignore[method-assign]
     first_point = next(i for i, (_, kind, p) in enumerate(events) if isinstance(p, Point))
-    _feed(engine, events[:first_point])
+    feed(engine, events[:first_point])
     book = engine.cache.get(meta["market_id"])
     assert book is not None
     runner = book.runner(meta["selection_ids"][0])
     assert runner is not None
     opening_market = market_prob(runner)
 
-    _feed(engine, events[first_point : first_point + 1])
+    feed(engine, events[first_point : first_point + 1])
 
     slot = engine.markets[meta["market_id"]]
     assert slot.pricing is not None and len(tokens) == 1 and opening_market is not None
@@ -289,14 +278,16 @@ def test_the_first_token_opens_the_match_on_the_market_and_the_price_at_0_0(
     assert token[TOKEN_INDEX["fair_delta"]] == np.float32(engine.records[0].fair_prob - fair_0_0)
 
 
-def test_pricing_the_next_point_ahead_changes_no_record(match_events, tiny_models, monkeypatch):
+def test_pricing_the_next_point_ahead_changes_no_record(
+    match_events, tiny_models, monkeypatch, feed
+):
     _meta, events = match_events
     ahead = _engine(tiny_models, PERMISSIVE, start=events[0][0])
-    _feed(ahead, events)
+    feed(ahead, events)
     monkeypatch.setattr(engine_module, "speculate", lambda *_args: ())  # price every point now
     on_the_spot = _engine(tiny_models, PERMISSIVE, start=events[0][0])
 
-    _feed(on_the_spot, events)
+    feed(on_the_spot, events)
 
     assert ahead.records == on_the_spot.records
     assert ahead.decisions == on_the_spot.decisions
@@ -310,7 +301,7 @@ def test_pricing_the_next_point_ahead_changes_no_record(match_events, tiny_model
 
 
 def test_after_a_snapshot_the_next_point_is_priced_ahead_from_the_snapshots_score(
-    match_events, tiny_models, monkeypatch
+    match_events, tiny_models, monkeypatch, feed
 ):
     _meta, events = match_events
     cut = [x for x in events if x[1] == 1][20][0]
@@ -319,13 +310,13 @@ def test_after_a_snapshot_the_next_point_is_priced_ahead_from_the_snapshots_scor
 
     def run() -> Engine:
         engine = _engine(tiny_models, PERMISSIVE, start=events[0][0])
-        _feed(engine, head)
+        feed(engine, head)
         machine = engine.scores.get(MATCH)
         assert machine is not None
         snap = machine.snapshot()
         assert snap is not None
         engine.on_score_tick(dataclasses.replace(snap, seq=snap.seq + 5))  # a gap, then resync
-        _feed(engine, [(ts, k, _shifted(p, 5)) for ts, k, p in tail])
+        feed(engine, [(ts, k, _shifted(p, 5)) for ts, k, p in tail])
         return engine
 
     ahead = run()
@@ -345,7 +336,7 @@ def _shifted(payload: Any, by: int) -> Any:
 
 
 def test_book_listeners_see_a_market_change_only_after_the_engine_judged_it(
-    match_events, tiny_models
+    match_events, tiny_models, feed
 ):
     _meta, events = match_events
     seen_by_listener: list[int] = []
@@ -362,7 +353,7 @@ def test_book_listeners_see_a_market_change_only_after_the_engine_judged_it(
         if kind == 0:
             after_call.extend([len(engine.decisions)] * len(payload.get("mc", [])))
 
-    _feed(engine, events, after=note)
+    feed(engine, events, after=note)
 
     in_play_judgements = sum(1 for _t, _m, d in engine.decisions if d is not None)
     assert in_play_judgements > 1000

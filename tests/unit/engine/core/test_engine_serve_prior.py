@@ -16,19 +16,12 @@ from engine.physics.calibration import PhysicsConfig
 GRASS = MatchContext("atp", "grass")
 
 
-def _run(events, physics: PhysicsConfig) -> Engine:
+def _run(events, physics: PhysicsConfig, feed) -> Engine:
     engine = Engine(
         EngineParts(physics=physics), SimulatedClock(events[0][0]), context=lambda _id: GRASS
     )
     engine.keep_records = True
-    clock = engine.clock
-    assert isinstance(clock, SimulatedClock)
-    for ts, kind, payload in events:
-        clock.advance_to(ts)
-        if kind == 0:
-            engine.on_market_change(payload["pt"], payload.get("mc", []))
-        else:
-            engine.on_score_tick(payload)
+    feed(engine, events)
     return engine
 
 
@@ -39,7 +32,7 @@ def _serve_sum(engine: Engine, market_id: str) -> float:
 
 
 def test_the_prior_supplies_the_serve_sum_from_earlier_results(
-    match_events, repo_root, shared_data
+    match_events, repo_root, shared_data, feed
 ):
     meta, events = match_events
     physics = PhysicsConfig(
@@ -48,7 +41,7 @@ def test_the_prior_supplies_the_serve_sum_from_earlier_results(
         prior_results_dir=str(shared_data / "results"),
     )
 
-    engine = _run(events, physics)
+    engine = _run(events, physics, feed)
 
     prior = engine.serve_prior
     assert prior is not None
@@ -64,7 +57,7 @@ def test_the_prior_supplies_the_serve_sum_from_earlier_results(
 
 
 def test_unknown_players_fall_back_to_the_table_with_a_counted_reason(
-    match_events, repo_root, tmp_path
+    match_events, repo_root, tmp_path, feed
 ):
     meta, events = match_events
     with gzip.open(tmp_path / "atp_matches_2013.csv.gz", "wt", newline="") as handle:
@@ -82,7 +75,7 @@ def test_unknown_players_fall_back_to_the_table_with_a_counted_reason(
         prior_results_dir=str(tmp_path),
     )
 
-    engine = _run(events, physics)
+    engine = _run(events, physics, feed)
 
     prior = engine.serve_prior
     assert prior is not None
@@ -90,10 +83,10 @@ def test_unknown_players_fall_back_to_the_table_with_a_counted_reason(
     assert _serve_sum(engine, meta["market_id"]) == pytest.approx(physics.sum_atp_grass)
 
 
-def test_the_table_source_loads_no_prior(match_events):
+def test_the_table_source_loads_no_prior(match_events, feed):
     meta, events = match_events
 
-    engine = _run(events, PhysicsConfig())
+    engine = _run(events, PhysicsConfig(), feed)
 
     assert engine.serve_prior is None
     assert _serve_sum(engine, meta["market_id"]) == pytest.approx(PhysicsConfig().sum_atp_grass)

@@ -52,29 +52,17 @@ def _engine(models: Path, start: float, emulators: EmulatorSet | None = None) ->
     return engine
 
 
-def _feed(engine: Engine, events: list[tuple[float, int, Any]], between: Any = None) -> None:
-    clock = engine.clock
-    assert isinstance(clock, SimulatedClock)
-    for ts, kind, payload in events:
-        clock.advance_to(ts)
-        if kind == 0:
-            engine.on_market_change(payload["pt"], payload.get("mc", []))
-        else:
-            engine.on_score_tick(payload)
-        if between is not None:
-            between()
-
-
 def test_rehearsing_between_every_event_changes_no_record_or_decision(
-    match_events, tiny_models, script
+    match_events, tiny_models, script, feed
 ):
     _meta, events = match_events
     alone = _engine(tiny_models, events[0][0])
-    _feed(alone, events)
+    feed(alone, events)
     rehearsed = _engine(tiny_models, events[0][0])
     rehearsal = new_rehearsal(rehearsed, script, DivergenceStrategy)
 
-    _feed(rehearsed, events, between=rehearsal.play)  # the shadow steps the same ONNX sessions
+    # the shadow steps the same ONNX sessions between every two events
+    feed(rehearsed, events, after=lambda *_event: rehearsal.play())
 
     assert len(alone.records) > 150
     assert rehearsed.records == alone.records
@@ -195,26 +183,26 @@ def test_a_script_must_start_a_match_and_play_points():
     assert RehearsalScript([RehearsalStep(start), RehearsalStep(point)]).points == 1
 
 
-def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_models):
+def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_models, feed):
     _meta, events = match_events
     engine = _engine(tiny_models, events[0][0])
     start = next(i for i, e in enumerate(events) if isinstance(e[2], MatchStart))
     before = engine.has_match_in_play()
 
-    _feed(engine, events[: start + 1])
+    feed(engine, events[: start + 1])
     during = engine.has_match_in_play()
-    _feed(engine, events[start + 1 :])
+    feed(engine, events[start + 1 :])
 
     assert (before, during, engine.has_match_in_play()) == (False, True, False)
 
 
-def test_a_discarded_engine_is_freed_without_the_cycle_collector(match_events, tiny_models):
+def test_a_discarded_engine_is_freed_without_the_cycle_collector(match_events, tiny_models, feed):
     import gc
     import weakref
 
     _meta, events = match_events
     engine = _engine(tiny_models, events[0][0])
-    _feed(engine, events[:3000])  # a followed market, a match in play, points priced
+    feed(engine, events[:3000])  # a followed market, a match in play, points priced
     assert engine.predictions > 0 and engine.scores.get("2013-wimbledon-1401") is not None
     refs = (weakref.ref(engine), weakref.ref(engine.board))
     gc.collect()
