@@ -27,6 +27,7 @@ the run (models are exported by a child process, so torch never loads into this 
         # the same, each event handed over at its recorded time / 100 (the gaps spent asleep, as
         # the socket run's event loop spends them; --pace spin: busy-waiting instead)
     python benchmarks/bench_latency.py --kinds gru --rehearse-ms 0   # no rehearsal (A/B)
+    python benchmarks/bench_latency.py --kinds gru --foresight off   # no foresight (A/B)
     python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
     python benchmarks/bench_latency.py --kinds gru --pin 1,0 --busy-poll   # the loop never sleeps
 """
@@ -88,7 +89,7 @@ from engine.gate.config import GateConfig
 from engine.logs import configure_logging
 from engine.market.cache import MarketCache
 from engine.market.update import MarketUpdate
-from engine.metrics import EngineMetrics
+from engine.metrics import EngineMetrics, Stage
 from engine.registry import RegistryConfig
 from engine.score.ticks import ScoreTick
 from strategies.divergence import DivergenceStrategy
@@ -322,6 +323,7 @@ def replay_in_process(
     pace: str = "none",
     speed: float = 100.0,
     rehearse_ms: float = 0.0,
+    foresight: bool = True,
 ) -> dict[str, Any]:
     """Reference without sockets or a second process: one sample match replayed through the
     engine on a `SimulatedClock` (same models, gate, strategy and sink as the socket runs).
@@ -330,7 +332,9 @@ def replay_in_process(
     busy-waiting. With pace and `rehearse_ms`, a gap is spent rehearsing every `rehearse_ms`
     (asleep or spinning in between), as the daemon's loop timer does; a rehearsal never starts
     within 1 ms of the next event, so this shows the warming alone, without the waits behind a
-    rehearsal that the socket runs' `point_from_feeder_send` includes."""
+    rehearsal that the socket runs' `point_from_feeder_send` includes. With `foresight`, the work
+    the engine defers (engine/core/foresight.py) runs before the next event is handed over, as
+    the daemon's loop runs it once an event's callbacks are done."""
     subprocess.run(
         [sys.executable, __file__, "--export", kind, "--models", str(models)], check=True
     )
@@ -346,6 +350,7 @@ def replay_in_process(
     events.sort(key=lambda e: (e[0], e[1]))
     clock = SimulatedClock(events[0][0])
     sink = DiscardingSink()
+    deferred: list[Callable[[], None]] = []
     engine = Engine(
         EngineParts(
             core=CoreConfig(models_dir=str(models), emu_full=full, emu_lite=lite),
@@ -355,6 +360,7 @@ def replay_in_process(
         emulators=EmulatorSet.load(models, full, lite),
         strategy=DivergenceStrategy(),
         orders=sink,
+        defer=deferred.append if foresight else None,
     )
     engine.warm_up()
     rehearsal = (
@@ -366,6 +372,8 @@ def replay_in_process(
     point_ns: list[int] = []
     origin, wall_origin = events[0][0], time.perf_counter()
     for ts, source, payload in events:
+        while deferred:
+            deferred.pop(0)()
         if pace != "none":
             due = wall_origin + (ts - origin) / speed
             if rehearsal is not None:
@@ -389,8 +397,15 @@ def replay_in_process(
         "intents": sink.intents,
         "rehearsed_points": rehearsal.points if rehearsal is not None else 0,
         "physics_lookahead": engine.summary()["physics_lookahead"],
+        "emulator_foresight": engine.summary()["emulator_foresight"],
         "stage_mean_us": stage_means_us(engine.metrics),
     }
+
+
+def _stage_cost(metrics: EngineMetrics, stage: Stage, wall_s: float) -> dict[str, float]:
+    """How often a stage ran and the share of one core it took over the run."""
+    timer = metrics.stage_timer(stage)
+    return {"runs": sum(timer.counts), "core_share": round(timer.sum_ns / 1e9 / wall_s, 3)}
 
 
 def percentiles(values: list[int]) -> dict[str, float]:
@@ -455,6 +470,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         context=contexts.get,
         cache=MarketCache(record_level_changes=execution is not None),
         book_listeners=listeners,
+        defer=asyncio.get_running_loop().call_soon if args.foresight == "on" else None,
     )
     engine.warm_up()
     rehearsal = (
@@ -547,6 +563,8 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         "intents": engine.intents,
         "orders": orders,
         "physics_lookahead": summary["physics_lookahead"],
+        "emulator_foresight": summary["emulator_foresight"],
+        "foresight_cost": _stage_cost(engine.metrics, Stage.FORESIGHT, args.duration),
         "rehearsal": rehearsal_summary(rehearsal),
         "stage_mean_us": stage_means_us(engine.metrics),
         "gc": {
@@ -652,6 +670,13 @@ def main() -> None:
         help="play a recorded point through a shadow engine this often, as the daemon does "
         "(engine.toml daemon.rehearse_every_ms; 0 = off)",
     )
+    parser.add_argument(
+        "--foresight",
+        choices=("on", "off"),
+        default="on" if DaemonConfig().foresight else "off",
+        help="step Emu-full for both outcomes of each next point between events, as the daemon "
+        "does (engine.toml daemon.foresight)",
+    )
     parser.add_argument("--sent-log", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     configure_logging("WARNING")  # structured logs to stderr: the feeder's stdout is its handshake
@@ -668,7 +693,13 @@ def main() -> None:
             if args.replay:
                 results.append(
                     replay_in_process(
-                        kind, Path(tmp), args.replay, args.pace, args.speed, args.rehearse_ms
+                        kind,
+                        Path(tmp),
+                        args.replay,
+                        args.pace,
+                        args.speed,
+                        args.rehearse_ms,
+                        args.foresight == "on",
                     )
                 )
             else:

@@ -68,6 +68,9 @@ class Stage(StrEnum):
     DECISION = "decision"
     END_TO_END = "end_to_end"
     LOOKAHEAD = "lookahead"  # after a point's decision: pricing both outcomes of the next point
+    FORESIGHT = (
+        "foresight"  # off the event path: Emu-full stepped for both outcomes of the next point
+    )
     REHEARSAL = "rehearsal"  # a piece of the recorded match played by the shadow engine (no event)
 
 
@@ -312,6 +315,13 @@ class EngineMetrics:
             " priced on the spot (miss: an outcome nobody foresaw, e.g. a corrected score)",
             ("result",),
         )
+        self.emulator_foresight = FastCounter(
+            f"{PREFIX}_emulator_foresight",
+            "Points whose token and Emu-full step were taken ahead, against the book as it stood"
+            " (hit), or built and stepped on the spot (miss: the book or the score moved since);"
+            " error: a foresight that raised (the point then runs on the spot)",
+            ("result",),
+        )
         self.rehearsals = FastCounter(
             f"{PREFIX}_rehearsals",
             "Rehearsal pieces played through the shadow engine to keep the point path in the CPU"
@@ -329,6 +339,7 @@ class EngineMetrics:
                     self.emulator_sq_error,
                     self.emulator_points,
                     self.physics_lookahead,
+                    self.emulator_foresight,
                     self.rehearsals,
                 ),
                 (self.emulator_error,),

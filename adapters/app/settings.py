@@ -67,7 +67,10 @@ class DaemonConfig:
     predictions_path: append every prediction record here as a JSON line ("" = do not).
     rehearse_every_ms: how often a recorded point is played through a shadow engine to keep the
     point path in the CPU caches (engine/core/rehearsal.py; 0 = never); rehearse_match: the
-    recorded match folder it plays (match.json, ticks.jsonl and the market's stream file)."""
+    recorded match folder it plays (match.json, ticks.jsonl and the market's stream file).
+    foresight: step Emu-full for both outcomes of each match's next point between events, against
+    the book as it stands, so a point whose book has not moved since only commits the step
+    (engine/core/foresight.py)."""
 
     mode: Literal["auto", "live", "paper", "demo"] = "auto"
     on_shutdown: Literal["cancel", "keep"] = "cancel"
@@ -80,6 +83,7 @@ class DaemonConfig:
     predictions_path: str = ""
     rehearse_every_ms: float = 2.0
     rehearse_match: str = "data/sample/2013-wimbledon-1401"
+    foresight: bool = True
 
     def validate(self) -> None:
         if not (math.isfinite(self.demo_speed) and self.demo_speed > 0.0):

@@ -3,6 +3,7 @@ exchange behind the order manager and where match contexts come from)."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from adapters.app.execution import Execution, load_strategy, sim_book_listener
@@ -37,8 +38,10 @@ def build_engine(
     context: ContextSource | None = None,
 ) -> Engine:
     """The configured emulators and strategy, the execution's order sink and, in paper and demo,
-    the simulated exchange fed every book change (it needs the cache's level changes)."""
+    the simulated exchange fed every book change (it needs the cache's level changes). With
+    `daemon.foresight`, the engine foresees next points on the running loop's idle turns."""
     core = settings.engine.core
+    defer = asyncio.get_running_loop().call_soon if settings.daemon.foresight else None
     return Engine(
         settings.engine,
         clock,
@@ -54,4 +57,5 @@ def build_engine(
         cache=MarketCache(record_level_changes=sim is not None),
         prediction_listeners=(predictions,) if predictions is not None else (),
         book_listeners=(sim_book_listener(sim, execution.sink),) if sim is not None else (),
+        defer=defer,
     )

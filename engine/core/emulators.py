@@ -26,9 +26,11 @@ from engine.models.runner import (
 
 
 class EmulatorSlot:
-    """One match's states in both emulators (None where that emulator is not loaded)."""
+    """One match's states in both emulators (None where that emulator is not loaded).
+    `full_steps` counts every move of Emu-full's state (reset, step, commit): a step foreseen
+    from one count is stale at any other."""
 
-    __slots__ = ("full", "lite", "lite_token", "ready")
+    __slots__ = ("full", "full_steps", "lite", "lite_token", "ready")
 
     def __init__(
         self,
@@ -40,6 +42,7 @@ class EmulatorSlot:
         self.lite = lite
         self.lite_token = np.zeros(token_dim, dtype=np.float32)
         self.ready = False
+        self.full_steps = 0
 
 
 class EmulatorSet:
@@ -102,6 +105,7 @@ class EmulatorSet:
         if self.lite is not None and slot.lite is not None:
             self.lite.reset(slot.lite, static)
         slot.ready = True
+        slot.full_steps += 1
 
     def step(
         self, slot: EmulatorSlot, token: FloatArray
@@ -113,7 +117,23 @@ class EmulatorSet:
         """Emu-full one point forward (None when not loaded or not started)."""
         if not slot.ready or self.full is None or slot.full is None:
             return None
+        slot.full_steps += 1
         return self.full.step(slot.full, token)
+
+    def speculate_full(
+        self, slot: EmulatorSlot, token: FloatArray, branch: int
+    ) -> StepOutput | None:
+        """What `step_full(slot, token)` would return, into side branch 0 or 1 (the state stays)."""
+        if not slot.ready or self.full is None or slot.full is None:
+            return None
+        return self.full.speculate(slot.full, token, branch)
+
+    def commit_full(self, slot: EmulatorSlot, branch: int) -> StepOutput | None:
+        """Emu-full one point forward by the step `speculate_full` put in `branch`."""
+        if not slot.ready or self.full is None or slot.full is None:
+            return None
+        slot.full_steps += 1
+        return self.full.commit(slot.full, branch)
 
     def step_lite(self, slot: EmulatorSlot, token: FloatArray) -> StepOutput | None:
         """Emu-lite one point forward on a copy of the token with the book columns zeroed."""

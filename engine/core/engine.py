@@ -26,13 +26,14 @@ from engine.clock import Clock, TimerHandle
 from engine.core.book_features import mid_odds, summarise
 from engine.core.config import CoreConfig
 from engine.core.emulators import EmulatorSet
-from engine.core.lookahead import price_point, speculate
+from engine.core.foresight import ForeseenOutcome, Foresight
+from engine.core.lookahead import PointPrice, price_point, speculate
 from engine.core.match import FollowedMarket, MatchContext, Pricing
 from engine.core.orders import OrderSink
 from engine.execution.types import MarketState
-from engine.features.builders import build_static
-from engine.features.inputs import ScoreInputs
-from engine.features.match import PointEnded
+from engine.features.builders import FloatArray, build_static
+from engine.features.inputs import BookSummary, ScoreInputs
+from engine.features.match import MatchFeatures, PointEnded
 from engine.gate.book import liquidity, market_prob
 from engine.gate.config import GateConfig
 from engine.gate.decide import GateDecision, evaluate
@@ -131,6 +132,7 @@ class Engine:
         cache: MarketCache | None = None,
         book_listeners: Iterable[Callable[[MarketUpdate], None]] = (),
         prediction_listeners: Iterable[Callable[[PredictionRecord], None]] = (),
+        defer: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         self.parts = parts
         self.clock = clock
@@ -160,6 +162,11 @@ class Engine:
         self._last_tick_at: dict[str, float] = {}
         self._last_stream_at: float | None = None
         self._timer: TimerHandle | None = None
+        # foresight (engine/core/foresight.py) runs through `defer` (the daemon: loop.call_soon);
+        # without it, every point builds and steps on the spot
+        self._defer = defer
+        self._foresee_due: dict[str, FollowedMarket] = {}
+        self._foresee_scheduled = False
         self._model_names = self.emulators.names
         m = self.metrics
         self._t_book = m.stage_timer(Stage.BOOK_UPDATE)
@@ -173,6 +180,10 @@ class Engine:
         self._t_lookahead = m.stage_timer(Stage.LOOKAHEAD)
         self._lookahead_hit = m.physics_lookahead.labels("hit")
         self._lookahead_miss = m.physics_lookahead.labels("miss")
+        self._t_foresight = m.stage_timer(Stage.FORESIGHT)
+        self._foresight_hit = m.emulator_foresight.labels("hit")
+        self._foresight_miss = m.emulator_foresight.labels("miss")
+        self._foresight_error = m.emulator_foresight.labels("error")
         self._mcm = m.message_counter("market", "mcm")
         self._heartbeats = m.message_counter("market", "heartbeat")
         self._ticks = m.message_counter("score", "tick")
@@ -233,8 +244,12 @@ class Engine:
             book = update.book
             if (slot is None or update.definition_changed) and book.definition is not None:
                 slot = self._follow_definition(slot, update.market_id, book.definition)
-            if slot is not None and slot.link.tradable and book.inplay:
-                self._on_book(slot, book, now)
+            if slot is not None:
+                slot.book_changes += 1
+                if slot.lookahead.outcomes and self._defer is not None:
+                    self._want_foresight(slot)
+                if slot.link.tradable and book.inplay:
+                    self._on_book(slot, book, now)
             decided = time.perf_counter_ns()
             # after this change's decision: the in-process simulated exchange of paper, demo and
             # replay (no order is decided on a market event, so it may see the book after)
@@ -326,6 +341,8 @@ class Engine:
             self._resync(slot, machine)
         elif isinstance(tick, MtoStart):
             slot.features.on_mto()
+            if slot.lookahead.outcomes and self._defer is not None:
+                self._want_foresight(slot)  # the next point's tokens count from the MTO
         if isinstance(tick, Point):
             self._on_point(slot, machine, tick, now, start)
         else:
@@ -436,6 +453,9 @@ class Engine:
         pricing.tracker.record_point(tick.server, tick.winner == tick.server)
         p1 = self._p1(slot, book) if book is not None else None
         market = market_prob(p1) if p1 is not None else None
+        foresight, slot.foresight = slot.foresight, None
+        if foresight is not None and not foresight.holds(slot, book):
+            foresight = None
         if slot.points > 0 and market is not None:
             self._label_previous_point(slot, market)
         slot.points += 1
@@ -463,37 +483,37 @@ class Engine:
         timer.stop()
         slot.fair = fair
         slot.next_fair = (won, lost)
-        timer = self._t_features
-        timer.start()
-        summary = None
-        if book is not None and p1 is not None and slot.link.selections is not None:
-            p2 = book.runner(slot.link.selections[1])
-            summary = summarise(
-                book, p1, p2, stake=self.parts.core.book_stake, depth_history=slot.point_depths
+        foreseen = (
+            None if foresight is None else foresight.outcome_for(priced, tick.server, tick.winner)
+        )
+        if foresight is not None and foreseen is not None:
+            self._foresight_hit.inc()
+            slot.features = foreseen.features
+            slot.point_depths = foresight.depths_after
+            token = foreseen.token
+            slot.emu_full = self.emulators.commit_full(slot.emulators, foreseen.branch)
+        else:
+            if self._defer is not None:
+                self._foresight_miss.inc()
+            timer = self._t_features
+            timer.start()
+            summary = self._book_summary(slot, book, p1, slot.point_depths)
+            token = self._point_token(
+                slot.features,
+                summary,
+                market=market,
+                pricing=pricing,
+                rules=rules,
+                state=state,
+                priced=priced,
+                server=tick.server,
+                winner=tick.winner,
             )
-        score_after = ScoreInputs(
-            server=state.server,
-            p1_sets=state.sets[0],
-            p2_sets=state.sets[1],
-            p1_games=state.games[0],
-            p2_games=state.games[1],
-            p1_points=state.points[0],
-            p2_points=state.points[1],
-            in_tiebreak=state.is_tiebreak(rules),
-            rules=rules,
-        )
-        features = slot.features
-        if features.counters.points_played == 0 and _is_first_point_of_match(state):
-            # the first token's previous price and label: 0-0 and the market before the point
-            features.on_match_open(opening_fair(pricing.prematch_prob, pricing.slope), market)
-        token = features.on_point(
-            PointEnded(tick.server, tick.winner, score_after, fair, won, lost, summary)
-        )
-        timer.stop()
-        timer = self._t_model
-        timer.start()
-        slot.emu_full = self.emulators.step_full(slot.emulators, token)
-        timer.stop()
+            timer.stop()
+            timer = self._t_model
+            timer.start()
+            slot.emu_full = self.emulators.step_full(slot.emulators, token)
+            timer.stop()
         decision = self._judge(slot, book, now, market)
         record = PredictionRecord(
             match_id=machine.match_id,
@@ -537,6 +557,129 @@ class Engine:
         timer.start()
         slot.lookahead.outcomes = speculate(score, pricing.tracker, pricing.slope)
         timer.stop()
+        if slot.lookahead.outcomes and self._defer is not None:
+            self._want_foresight(slot)
+
+    def _book_summary(
+        self,
+        slot: FollowedMarket,
+        book: MarketBook | None,
+        p1: RunnerBook | None,
+        depth_history: list[float],
+    ) -> BookSummary | None:
+        """The book as a point's token sees it (inserts its depth into `depth_history`)."""
+        selections = slot.link.selections
+        if book is None or p1 is None or selections is None:
+            return None
+        p2 = book.runner(selections[1])
+        stake = self.parts.core.book_stake
+        return summarise(book, p1, p2, stake=stake, depth_history=depth_history)
+
+    @staticmethod
+    def _point_token(
+        features: MatchFeatures,
+        summary: BookSummary | None,
+        *,
+        market: float | None,
+        pricing: Pricing,
+        rules: MatchRules,
+        state: MatchState,
+        priced: PointPrice,
+        server: int,
+        winner: int,
+    ) -> FloatArray:
+        """The token of a point won by `winner` that led to `state`; advances `features`."""
+        score_after = ScoreInputs(
+            server=state.server,
+            p1_sets=state.sets[0],
+            p2_sets=state.sets[1],
+            p1_games=state.games[0],
+            p2_games=state.games[1],
+            p1_points=state.points[0],
+            p2_points=state.points[1],
+            in_tiebreak=state.is_tiebreak(rules),
+            rules=rules,
+        )
+        if features.counters.points_played == 0 and _is_first_point_of_match(state):
+            # the first token's previous price and label: 0-0 and the market before the point
+            features.on_match_open(opening_fair(pricing.prematch_prob, pricing.slope), market)
+        return features.on_point(
+            PointEnded(server, winner, score_after, priced.fair, priced.won, priced.lost, summary)
+        )
+
+    # ------------------------------------------------------------------ foresight
+
+    def _want_foresight(self, slot: FollowedMarket) -> None:
+        """Foresee `slot`'s next point once the event path is clear (coalesced per loop pass)."""
+        self._foresee_due[slot.market_id] = slot
+        if not self._foresee_scheduled and self._defer is not None:
+            self._foresee_scheduled = True
+            self._defer(self.foresee_due)
+
+    def foresee_due(self) -> None:
+        """Foresee the next point of every match whose book or score moved since it was last
+        foreseen (engine/core/foresight.py). Runs between events, never inside one."""
+        self._foresee_scheduled = False
+        due, self._foresee_due = self._foresee_due, {}
+        timer = self._t_foresight
+        for slot in due.values():
+            timer.start()
+            try:
+                slot.foresight = self._foresee(slot)
+            except Exception as exc:  # the point then runs on the spot, as without foresight
+                slot.foresight = None
+                self._foresight_error.inc()
+                _log.warning(
+                    "foresight_failed",
+                    market_id=slot.market_id,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+            timer.stop()
+
+    def _foresee(self, slot: FollowedMarket) -> Foresight | None:
+        """Both outcomes of the next point built and stepped against the book as it stands, the
+        match's own state left as it is."""
+        pricing, outcomes = slot.pricing, slot.lookahead.outcomes
+        if pricing is None or not outcomes:
+            return None
+        book = self.cache.get(slot.market_id)
+        p1 = self._p1(slot, book)
+        market = market_prob(p1) if p1 is not None else None
+        label = market if slot.points > 0 else None  # the previous point's, as the point applies
+        depths_after = list(slot.point_depths)
+        summary = self._book_summary(slot, book, p1, depths_after)
+        foreseen = []
+        for branch, outcome in enumerate(outcomes):
+            features = slot.features.copy()
+            if label is not None:
+                features.on_market_label(label)
+            token = self._point_token(
+                features,
+                summary,
+                market=market,
+                pricing=pricing,
+                rules=outcome.rules,
+                state=outcome.state,
+                priced=outcome,
+                server=outcome.server,
+                winner=outcome.winner,
+            )
+            emu_full = self.emulators.speculate_full(slot.emulators, token, branch)
+            foreseen.append(ForeseenOutcome(outcome, features, token, emu_full, branch))
+        return Foresight(
+            book=book,
+            book_changes=slot.book_changes,
+            link=slot.link,
+            pricing=pricing,
+            features=slot.features,
+            feature_changes=slot.features.changes,
+            full_steps=slot.emulators.full_steps,
+            points=slot.points,
+            depth_history=slot.point_depths,
+            depth_count=len(slot.point_depths),
+            depths_after=depths_after,
+            outcomes=tuple(foreseen),
+        )
 
     def _label_previous_point(self, slot: FollowedMarket, market: float) -> None:
         """The market's reaction to the previous point is now known: the emulators' label."""
@@ -749,6 +892,11 @@ class Engine:
             "physics_lookahead": {
                 "hit": sum(s.lookahead.hits for s in self.markets.values()),
                 "miss": sum(s.lookahead.misses for s in self.markets.values()),
+            },
+            "emulator_foresight": {
+                "hit": int(self._foresight_hit.value),
+                "miss": int(self._foresight_miss.value),
+                "error": int(self._foresight_error.value),
             },
             "emulators": [name for name in self._model_names if name],
             "kill_reason": self.kill_reason,

@@ -25,7 +25,9 @@ from engine.score.scoring import Score
 @dataclass(frozen=True, slots=True)
 class PointPrice:
     """The physics of one state: the chain's outputs and the recalibrated fair price now, if
-    player 1 wins the next point and if he loses it — with the inputs they came from."""
+    player 1 wins the next point and if he loses it — with the inputs they came from, and for an
+    outcome priced ahead, the point's server and winner that lead to it (0 when priced on the
+    spot)."""
 
     pa: float
     pb: float
@@ -35,13 +37,22 @@ class PointPrice:
     fair: float
     won: float
     lost: float
+    server: int = 0
+    winner: int = 0
 
     def matches(self, pa: float, pb: float, state: MatchState, rules: MatchRules) -> bool:
         return pa == self.pa and pb == self.pb and state == self.state and rules == self.rules
 
 
 def price_point(
-    pa: float, pb: float, rules: MatchRules, state: MatchState, slope: float
+    pa: float,
+    pb: float,
+    rules: MatchRules,
+    state: MatchState,
+    slope: float,
+    *,
+    server: int = 0,
+    winner: int = 0,
 ) -> PointPrice:
     """Price one state (the chain, then the tour's logit slope on its three probabilities)."""
     chain = price(pa, pb, rules, state)
@@ -54,6 +65,8 @@ def price_point(
         float(recalibrate(chain.p_match, slope)),
         float(recalibrate(chain.if_point_won, slope)),
         float(recalibrate(chain.if_point_lost, slope)),
+        server,
+        winner,
     )
 
 
@@ -70,7 +83,10 @@ def speculate(score: Score, tracker: ServeStrengthTracker, slope: float) -> tupl
         if after.is_complete:
             continue
         pa, pb = tracker.after(server, winner == server)
-        outcomes.append(price_point(pa, pb, score.rules, after.pricing_state(), slope))
+        state = after.pricing_state()
+        outcomes.append(
+            price_point(pa, pb, score.rules, state, slope, server=server, winner=winner)
+        )
     return tuple(outcomes)
 
 

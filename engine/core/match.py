@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.core.emulators import EmulatorSlot
+from engine.core.foresight import Foresight
 from engine.core.lookahead import PointLookahead
 from engine.features.match import MatchFeatures
 from engine.gate.decide import GateDecision, GateInputs
@@ -43,12 +44,14 @@ class FollowedMarket:
     """A followed market and, once linked, its score-feed match."""
 
     __slots__ = (
+        "book_changes",
         "decision",
         "emu_full",
         "emu_lite",
         "emulators",
         "fair",
         "features",
+        "foresight",
         "gate_inputs",
         "gate_state",
         "link",
@@ -72,6 +75,8 @@ class FollowedMarket:
         self.fair: float | None = None
         self.next_fair: tuple[float, float] | None = None  # (if p1 wins the next point, loses it)
         self.lookahead = PointLookahead()  # the next point's physics, priced after this one
+        self.foresight: Foresight | None = None  # … and its Emu-full step (engine/core/foresight)
+        self.book_changes = 0  # market changes applied to this market's book
         self.emu_full: StepOutput | None = None
         self.emu_lite: StepOutput | None = None
         self.decision: GateDecision | None = None
@@ -87,5 +92,6 @@ class FollowedMarket:
         """Forget the feature history (a resync: counters and lags restart from the snapshot)."""
         self.features = MatchFeatures()
         self.lookahead.clear()
+        self.foresight = None
         self.gate_state.reset_emulator()
         self.emu_full = self.emu_lite = None

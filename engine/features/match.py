@@ -45,13 +45,15 @@ class PointEnded:
 
 
 class MatchFeatures:
-    """Mutable per-match state; one instance per followed match (not thread-safe)."""
+    """Mutable per-match state; one instance per followed match (not thread-safe). `changes`
+    counts the mutations, so a token built ahead from a copy can tell it is still current."""
 
     __slots__ = (
         "_mto_index",
         "_prev_book",
         "_prev_fair",
         "_prev_market",
+        "changes",
         "counters",
         "variant",
     )
@@ -63,6 +65,19 @@ class MatchFeatures:
         self._prev_fair: float | None = None
         self._prev_market: float | None = None
         self._mto_index: int | None = None
+        self.changes = 0
+
+    def copy(self) -> MatchFeatures:
+        """An independent copy (the fields it shares are immutable)."""
+        twin = MatchFeatures.__new__(MatchFeatures)
+        twin.variant = self.variant
+        twin.counters = self.counters
+        twin._prev_book = self._prev_book
+        twin._prev_fair = self._prev_fair
+        twin._prev_market = self._prev_market
+        twin._mto_index = self._mto_index
+        twin.changes = self.changes
+        return twin
 
     def on_match_open(self, fair_prob: float, market_prob: float | None) -> None:
         """Before a match's first point: the physics price at 0-0 and the market's probability
@@ -78,10 +93,12 @@ class MatchFeatures:
             raise ValueError(f"market_prob: must be a probability, got {market_prob!r}")
         self._prev_fair = fair_prob
         self._prev_market = market_prob
+        self.changes += 1
 
     def on_mto(self) -> None:
         """A medical time-out: the next point is point 0 after it."""
         self._mto_index = 0
+        self.changes += 1
 
     def on_point(self, point: PointEnded, out: FloatArray | None = None) -> FloatArray:
         """The token of the point that just ended (see the timing contract)."""
@@ -112,6 +129,7 @@ class MatchFeatures:
         self._prev_market = None  # until the market label of this point is known
         if self._mto_index is not None:
             self._mto_index += 1
+        self.changes += 1
         return token
 
     def on_market_label(self, market_prob: float) -> None:
@@ -119,3 +137,4 @@ class MatchFeatures:
         if not 0.0 <= market_prob <= 1.0:
             raise ValueError(f"market_prob: must be a probability, got {market_prob!r}")
         self._prev_market = market_prob
+        self.changes += 1

@@ -9,6 +9,12 @@ cache. Every input and output is a preallocated numpy buffer bound by IOBinding 
 * Transformer: the past is bound as the cache prefix [0, P) and the graph's new K/V rows are
   written straight into row P of the cache — the cache is never copied, except when it grows
   (doubling, amortised) past its capacity.
+
+A state can also be stepped speculatively (`EmulatorRunner.speculate`): the same graph on the same
+state with a candidate token, its outputs and new state (GRU) or new K/V rows (Transformer) written
+to one of two side branches, the state itself untouched. `commit` later makes a branch the state's
+next step, so a step foreseen for both outcomes of a point costs a copy of a few hundred floats
+when the point comes, and gives what `step` would have given with that token, bit for bit.
 """
 
 from __future__ import annotations
@@ -92,6 +98,7 @@ class GRUMatchState:
 
     __slots__ = (
         "_bindings",
+        "_branches",
         "_flip",
         "outputs",
         "owner",
@@ -128,6 +135,38 @@ class GRUMatchState:
                 _bind(binding, name, getattr(self.outputs, name), output=True)
             self._bindings.append(binding)
         self._flip = 0
+        self._branches: _GRUBranches | None = None  # built on the first speculation
+
+    def branches(self) -> _GRUBranches:
+        if self._branches is None:
+            self._branches = _GRUBranches(self)
+        return self._branches
+
+
+class _GRUBranches:
+    """Two speculative steps of one GRU state: per branch a token, an output state and outputs,
+    and a binding per (current ping-pong buffer, branch)."""
+
+    __slots__ = ("bindings", "outputs", "states", "tokens")
+
+    def __init__(self, state: GRUMatchState) -> None:
+        self.tokens = (np.zeros_like(state.token), np.zeros_like(state.token))
+        self.states = (np.zeros_like(state.states[0]), np.zeros_like(state.states[0]))
+        self.outputs = (_Outputs(), _Outputs())
+        self.bindings: list[list[Any]] = []
+        for current in state.states:
+            per_branch = []
+            for branch in (0, 1):
+                binding = state.owner.io_binding()
+                _bind(binding, "static", state.static)
+                _bind(binding, "token", self.tokens[branch])
+                _bind(binding, "reset", state.reset_flag)
+                _bind(binding, "state", current)
+                _bind(binding, "state_out", self.states[branch], output=True)
+                for name in ("price", "logvar", "distress"):
+                    _bind(binding, name, getattr(self.outputs[branch], name), output=True)
+                per_branch.append(binding)
+            self.bindings.append(per_branch)
 
 
 class KVMatchState:
@@ -136,6 +175,7 @@ class KVMatchState:
 
     __slots__ = (
         "_binding",
+        "_branches",
         "_pointers",
         "caches",
         "layers",
@@ -174,6 +214,12 @@ class KVMatchState:
         _bind(self._binding, "position", self.position)
         for name in HEAD_OUTPUTS:
             _bind(self._binding, name, getattr(self.outputs, name), output=True)
+        self._branches: _KVBranches | None = None  # built on the first speculation
+
+    def branches(self) -> _KVBranches:
+        if self._branches is None:
+            self._branches = _KVBranches(self)
+        return self._branches
 
     @property
     def capacity(self) -> int:
@@ -187,6 +233,29 @@ class KVMatchState:
             grown.append(bigger)
         self.caches = grown
         self._pointers = [cache.ctypes.data for cache in grown]
+
+
+class _KVBranches:
+    """Two speculative steps of one Transformer cache: per branch a token, the new K/V rows
+    (key_0, value_0, … as the cache) and outputs, with a binding each."""
+
+    __slots__ = ("bindings", "outputs", "rows", "tokens")
+
+    def __init__(self, state: KVMatchState) -> None:
+        self.tokens = (np.zeros_like(state.token), np.zeros_like(state.token))
+        self.rows = tuple(
+            [np.zeros((1, state.width), dtype=np.float32) for _ in state.caches] for _ in (0, 1)
+        )
+        self.outputs = (_Outputs(), _Outputs())
+        self.bindings: list[Any] = []
+        for branch in (0, 1):
+            binding = state.owner.io_binding()
+            _bind(binding, "static", state.static)
+            _bind(binding, "token", self.tokens[branch])
+            _bind(binding, "position", state.position)
+            for name in HEAD_OUTPUTS:
+                _bind(binding, name, getattr(self.outputs[branch], name), output=True)
+            self.bindings.append(binding)
 
 
 class EmulatorRunner:
@@ -262,6 +331,52 @@ class EmulatorRunner:
         state.token[0, :] = token
         self._run_kv(state)
         return state.outputs.read()
+
+    def speculate(self, state: GRUMatchState | KVMatchState, token: F32, branch: int) -> StepOutput:
+        """What `step(state, token)` would return, computed into side branch 0 or 1 without
+        advancing the state; `commit(state, branch)` advances it by that step."""
+        self._check_owner(state)
+        if isinstance(state, GRUMatchState):
+            if not state.started:
+                raise ValueError("state: reset(state, static) must be called before speculate")
+            gru = state.branches()
+            gru.tokens[branch][0, :] = token
+            self.session.run_with_iobinding(gru.bindings[state._flip][branch])
+            return gru.outputs[branch].read()
+        if state.length == 0:
+            raise ValueError("state: reset(state, static) must be called before speculate")
+        kv = state.branches()
+        kv.tokens[branch][0, :] = token
+        length = state.length
+        state.position[()] = length
+        binding = kv.bindings[branch]
+        past_shape = [length, state.width]
+        for (past_name, new_name), pointer, row in zip(
+            self._kv_names, state._pointers, kv.rows[branch], strict=True
+        ):
+            binding.bind_input(past_name, "cpu", 0, _F32, past_shape, pointer)
+            _bind(binding, new_name, row, output=True)
+        self.session.run_with_iobinding(binding)
+        return kv.outputs[branch].read()
+
+    def commit(self, state: GRUMatchState | KVMatchState, branch: int) -> StepOutput:
+        """Advance the state by the step `speculate(state, token, branch)` computed (the caller
+        makes sure the state has not moved since); returns that step's outputs."""
+        self._check_owner(state)
+        if isinstance(state, GRUMatchState):
+            gru = state.branches()
+            state.states[state._flip ^ 1][...] = gru.states[branch]
+            state._flip ^= 1
+            state.reset_flag[0] = 0.0
+            return gru.outputs[branch].read()
+        kv = state.branches()
+        length = state.length
+        if length >= state.capacity:
+            state._grow()
+        for cache, row in zip(state.caches, kv.rows[branch], strict=True):
+            cache[length] = row[0]
+        state.length = length + 1
+        return kv.outputs[branch].read()
 
     def _run_kv(self, state: KVMatchState) -> None:
         length = state.length

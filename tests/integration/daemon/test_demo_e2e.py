@@ -271,6 +271,14 @@ def test_the_start_up_heap_is_frozen_while_running_and_thawed_after(observed):
     assert gc.get_freeze_count() == 0  # the process the daemon ran in gets them back
 
 
+def test_points_were_foreseen_between_events_on_the_loop(observed):
+    counts = observed.summary["engine"]["emulator_foresight"]
+    assert counts["error"] == 0
+    assert counts["hit"] > 0  # the next point's step taken on the loop's idle turns
+    assert counts["hit"] + counts["miss"] == len(observed.run.engine.records)
+    assert 'courtside_emulator_foresight_total{result="hit"}' in observed.metrics_text
+
+
 def test_the_rehearsal_ran_beside_the_engine_and_nothing_of_it_leaked(observed):
     rehearsal = observed.summary["rehearsal"]
     assert rehearsal["every_ms"] == 2.0 and not rehearsal["broken"]

@@ -33,6 +33,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[core]\nemu_full = 'missing.onnx'\n", "core.emu_full: model file"),
         ("[daemon]\nrehearse_match = 'nowhere'\n", "daemon.rehearse_match: nowhere/match.json"),
         ("[daemon]\nrehearse_every_ms = -2.0\n", "daemon.rehearse_every_ms: must be 0 (off)"),
+        ("[daemon]\nforesight = 'yes'\n", "daemon.foresight: expected bool, got 'yes'"),
         ("[gate\n", "not valid TOML"),
     ],
 )

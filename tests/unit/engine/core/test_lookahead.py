@@ -59,7 +59,8 @@ def test_each_foreseen_outcome_is_what_pricing_on_the_spot_gives(case):
         played = dataclasses.replace(tracker)
         played.record_point(server, winner == server)
         pa, pb = played.current()
-        expected.append(price_point(pa, pb, rules, actual.pricing_state(), SLOPE))
+        state = actual.pricing_state()
+        expected.append(price_point(pa, pb, rules, state, SLOPE, server=server, winner=winner))
     assert outcomes == tuple(expected)
     assert len(outcomes) == (1 if case == "match point" else 2)
 

@@ -107,6 +107,51 @@ def test_step_before_reset_is_refused(exported, kind):
         runner.step(runner.new_state(), np.zeros(TOKEN_DIM, dtype=np.float32))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_committed_speculation_is_the_step_bit_for_bit(exported, kind):
+    runner = load_emulator(exported[kind])
+    static, tokens = _match(8, points=12)
+    expected = _run_alone(runner, static, tokens)
+    decoy = np.random.default_rng(9).normal(size=TOKEN_DIM).astype(np.float32)
+    state = runner.new_state(capacity=2)  # the Transformer's cache grows while committing
+    runner.reset(state, static)
+
+    outputs = []
+    for i, token in enumerate(tokens):
+        branch = i % 2  # the point lands on either branch; the other holds the point not played
+        speculated = runner.speculate(state, token, branch)
+        runner.speculate(state, decoy, 1 - branch)
+        outputs.append(runner.commit(state, branch))
+        assert speculated == outputs[-1]
+
+    assert outputs == expected
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_speculating_leaves_the_state_where_it_was(exported, kind):
+    runner = load_emulator(exported[kind])
+    static, tokens = _match(10, points=8)
+    expected = _run_alone(runner, static, tokens)
+    state = runner.new_state()
+    runner.reset(state, static)
+
+    outputs = []
+    for token in tokens:
+        runner.speculate(state, token[::-1].copy(), 0)
+        runner.speculate(state, token * 2.0, 1)
+        outputs.append(runner.step(state, token))
+
+    assert outputs == expected
+    assert isinstance(state, GRUMatchState) or state.length == len(tokens) + 1
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_speculating_before_reset_is_refused(exported, kind):
+    runner = load_emulator(exported[kind])
+    with pytest.raises(ValueError, match="reset"):
+        runner.speculate(runner.new_state(), np.zeros(TOKEN_DIM, dtype=np.float32), 0)
+
+
 def _copy_model(src_onnx, dst_dir, edit):
     dst = dst_dir / src_onnx.name
     shutil.copy(src_onnx, dst)
