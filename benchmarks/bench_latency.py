@@ -11,7 +11,10 @@ Measured per event, in the engine process (perf_counter_ns):
   to the end of the engine's decision for it (orjson parse, cache update, gate, publish);
 - point: from the score client handing over the decoded tick to the end of the decision (score
   machine, physics + what-ifs, features, Emu-full step, gate, prediction record, strategy; Emu-lite
-  steps right after the decision). The WebSocket frame read and tick decode are not included.
+  steps right after the decision). With foresight (`--foresight on`, as the daemon), a point
+  whose book has not moved since its foresight commits the token and Emu-full step taken between
+  events instead of building and stepping them (engine/core/foresight.py). The WebSocket frame
+  read and tick decode are not included.
 - point_from_feeder_send: from the feeder handing the point to its WebSocket server to the same
   decision (perf_counter_ns is CLOCK_MONOTONIC, one clock for both processes): an upper bound that
   includes both processes' queues, the socket, the frame read and any wait behind a rehearsal.
@@ -28,6 +31,8 @@ the run (models are exported by a child process, so torch never loads into this 
         # the socket run's event loop spends them; --pace spin: busy-waiting instead)
     python benchmarks/bench_latency.py --kinds gru --rehearse-ms 0   # no rehearsal (A/B)
     python benchmarks/bench_latency.py --kinds gru --foresight off   # no foresight (A/B)
+    python benchmarks/bench_latency.py --copies 10 --kinds gru --speed 50 --foresight-turn-us 0
+        # 50 matches, one match's foresight a loop turn: market events wait less, points miss more
     python benchmarks/bench_latency.py --kinds gru --pin 1,0   # engine on CPU 1, feeder on CPU 0
     python benchmarks/bench_latency.py --kinds gru --pin 1,0 --busy-poll   # the loop never sleeps
 """
@@ -471,6 +476,7 @@ async def run_engine(args: argparse.Namespace, kind: str, models: Path) -> dict[
         cache=MarketCache(record_level_changes=execution is not None),
         book_listeners=listeners,
         defer=asyncio.get_running_loop().call_soon if args.foresight == "on" else None,
+        foresight_turn_ns=round(args.foresight_turn_us * 1000),
     )
     engine.warm_up()
     rehearsal = (
@@ -676,6 +682,13 @@ def main() -> None:
         default="on" if DaemonConfig().foresight else "off",
         help="step Emu-full for both outcomes of each next point between events, as the daemon "
         "does (engine.toml daemon.foresight)",
+    )
+    parser.add_argument(
+        "--foresight-turn-us",
+        type=float,
+        default=DaemonConfig().foresight_turn_us,
+        help="socket runs: the most one loop turn spends foreseeing (engine.toml "
+        "daemon.foresight_turn_us; 0 = one match a turn)",
     )
     parser.add_argument("--sent-log", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -70,7 +70,9 @@ class DaemonConfig:
     recorded match folder it plays (match.json, ticks.jsonl and the market's stream file).
     foresight: step Emu-full for both outcomes of each match's next point between events, against
     the book as it stands, so a point whose book has not moved since only commits the step
-    (engine/core/foresight.py)."""
+    (engine/core/foresight.py); foresight_turn_us: the most one loop turn spends foreseeing
+    before the sockets are read again (one match at least; lower it when many busy markets make
+    market events wait)."""
 
     mode: Literal["auto", "live", "paper", "demo"] = "auto"
     on_shutdown: Literal["cancel", "keep"] = "cancel"
@@ -84,6 +86,7 @@ class DaemonConfig:
     rehearse_every_ms: float = 2.0
     rehearse_match: str = "data/sample/2013-wimbledon-1401"
     foresight: bool = True
+    foresight_turn_us: float = 500.0
 
     def validate(self) -> None:
         if not (math.isfinite(self.demo_speed) and self.demo_speed > 0.0):
@@ -100,6 +103,11 @@ class DaemonConfig:
             raise ValueError(
                 f"rehearse_every_ms: must be 0 (off) or a positive interval, "
                 f"got {self.rehearse_every_ms!r}"
+            )
+        if not (math.isfinite(self.foresight_turn_us) and self.foresight_turn_us >= 0.0):
+            raise ValueError(
+                f"foresight_turn_us: must be 0 (one match a turn) or more, "
+                f"got {self.foresight_turn_us!r}"
             )
         if self.rehearse_every_ms > 0.0 and not self.rehearse_match:
             raise ValueError("rehearse_match: a recorded match folder is needed to rehearse")

@@ -58,4 +58,5 @@ def build_engine(
         prediction_listeners=(predictions,) if predictions is not None else (),
         book_listeners=(sim_book_listener(sim, execution.sink),) if sim is not None else (),
         defer=defer,
+        foresight_turn_ns=round(settings.daemon.foresight_turn_us * 1000),
     )

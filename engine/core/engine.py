@@ -6,7 +6,10 @@ and, on every point, the whole pipeline: physics (fair price and the what-if val
 point) → features (token with the current book) → Emu-full one step → trust gate →
 prediction record → strategy → order sink. After the decision, the same call steps Emu-lite,
 publishes, and prices both outcomes of the next point (`engine.core.lookahead`), so the next
-point's physics is a lookup. A timer re-evaluates every gate so that a silent feed closes it.
+point's physics is a lookup. Given `defer` (the daemon's loop.call_soon), the engine also foresees
+the next point's tokens and Emu-full steps between events (`engine.core.foresight`), so a point
+whose book has not moved since only commits its step. A timer re-evaluates every gate so that a
+silent feed closes it.
 Nothing here awaits; every stage is timed into `EngineMetrics`.
 """
 
@@ -70,6 +73,9 @@ _log = get_logger("core.engine")
 
 MARKET_FEED = "market_stream"
 SCORE_FEED = "score_feed"
+# foresight's default share of one loop turn: two to four matches' foresights with the GRU pair,
+# so the matches that moved in one pass are usually all foreseen before the next event is read
+FORESIGHT_TURN_NS = 500_000
 
 
 def _is_first_point_of_match(after: MatchState) -> bool:
@@ -133,6 +139,7 @@ class Engine:
         book_listeners: Iterable[Callable[[MarketUpdate], None]] = (),
         prediction_listeners: Iterable[Callable[[PredictionRecord], None]] = (),
         defer: Callable[[Callable[[], None]], object] | None = None,
+        foresight_turn_ns: int = FORESIGHT_TURN_NS,
     ) -> None:
         self.parts = parts
         self.clock = clock
@@ -165,8 +172,10 @@ class Engine:
         # foresight (engine/core/foresight.py) runs through `defer` (the daemon: loop.call_soon);
         # without it, every point builds and steps on the spot
         self._defer = defer
+        self._foresight_turn_ns = foresight_turn_ns
         self._foresee_due: dict[str, FollowedMarket] = {}
         self._foresee_scheduled = False
+        self.foresight_steps_kept = 0  # foreseen steps a book change left valid (not re-run)
         self._model_names = self.emulators.names
         m = self.metrics
         self._t_book = m.stage_timer(Stage.BOOK_UPDATE)
@@ -617,12 +626,19 @@ class Engine:
             self._defer(self.foresee_due)
 
     def foresee_due(self) -> None:
-        """Foresee the next point of every match whose book or score moved since it was last
-        foreseen (engine/core/foresight.py). Runs between events, never inside one."""
+        """Foresee the next point of the matches whose book or score moved since they were last
+        foreseen (engine/core/foresight.py), oldest first, one at least and then until
+        `foresight_turn_ns` is spent; the rest wait for the loop's next turn, so the sockets are
+        read in between and an event never waits behind more than that. Runs between events,
+        never inside one."""
         self._foresee_scheduled = False
-        due, self._foresee_due = self._foresee_due, {}
+        due = self._foresee_due
         timer = self._t_foresight
-        for slot in due.values():
+        spent = 0
+        while due:
+            if spent and spent >= self._foresight_turn_ns:
+                break
+            slot = due.pop(next(iter(due)))
             timer.start()
             try:
                 slot.foresight = self._foresee(slot)
@@ -634,7 +650,10 @@ class Engine:
                     market_id=slot.market_id,
                     error=f"{type(exc).__name__}: {exc}",
                 )
-            timer.stop()
+            spent += timer.stop()
+        if due and self._defer is not None:
+            self._foresee_scheduled = True
+            self._defer(self.foresee_due)
 
     def _foresee(self, slot: FollowedMarket) -> Foresight | None:
         """Both outcomes of the next point built and stepped against the book as it stands, the
@@ -648,6 +667,12 @@ class Engine:
         label = market if slot.points > 0 else None  # the previous point's, as the point applies
         depths_after = list(slot.point_depths)
         summary = self._book_summary(slot, book, p1, depths_after)
+        # a branch still holds the previous foresight's step while Emu-full has not moved: a
+        # book change that leaves a token as it was (a deep level, the other runner's volume)
+        # needs no new step for it
+        previous = slot.foresight
+        if previous is not None and previous.full_steps != slot.emulators.full_steps:
+            previous = None
         foreseen = []
         for branch, outcome in enumerate(outcomes):
             features = slot.features.copy()
@@ -664,7 +689,14 @@ class Engine:
                 server=outcome.server,
                 winner=outcome.winner,
             )
-            emu_full = self.emulators.speculate_full(slot.emulators, token, branch)
+            held = None
+            if previous is not None and branch < len(previous.outcomes):
+                held = previous.outcomes[branch]
+            if held is not None and np.array_equal(held.token, token):
+                emu_full = held.emu_full
+                self.foresight_steps_kept += 1
+            else:
+                emu_full = self.emulators.speculate_full(slot.emulators, token, branch)
             foreseen.append(ForeseenOutcome(outcome, features, token, emu_full, branch))
         return Foresight(
             book=book,
@@ -897,6 +929,7 @@ class Engine:
                 "hit": int(self._foresight_hit.value),
                 "miss": int(self._foresight_miss.value),
                 "error": int(self._foresight_error.value),
+                "steps_kept": self.foresight_steps_kept,
             },
             "emulators": [name for name in self._model_names if name],
             "kill_reason": self.kill_reason,

@@ -34,6 +34,7 @@ def _write(tmp_path: Path, text: str) -> Path:
         ("[daemon]\nrehearse_match = 'nowhere'\n", "daemon.rehearse_match: nowhere/match.json"),
         ("[daemon]\nrehearse_every_ms = -2.0\n", "daemon.rehearse_every_ms: must be 0 (off)"),
         ("[daemon]\nforesight = 'yes'\n", "daemon.foresight: expected bool, got 'yes'"),
+        ("[daemon]\nforesight_turn_us = -1.0\n", "daemon.foresight_turn_us: must be 0"),
         ("[gate\n", "not valid TOML"),
     ],
 )

@@ -17,6 +17,7 @@ from engine.core.emulators import EmulatorSet
 from engine.features.match import MatchFeatures
 from engine.gate import GateConfig
 from engine.metrics import Stage
+from engine.registry import MarketInfo
 from engine.score.ticks import MtoEnd, MtoStart, Point
 from strategies.divergence import DivergenceStrategy
 
@@ -60,7 +61,11 @@ class _Deferred:
 
 
 def _engine(
-    models: Path, kind: str, start: float, defer: Callable[[Callable[[], None]], object] | None
+    models: Path,
+    kind: str,
+    start: float,
+    defer: Callable[[Callable[[], None]], object] | None,
+    **options: Any,
 ) -> Engine:
     engine = Engine(
         EngineParts(core=CoreConfig(), gate=PERMISSIVE),
@@ -69,6 +74,7 @@ def _engine(
         strategy=DivergenceStrategy(),
         orders=_Collecting(),
         defer=defer,
+        **options,
     )
     engine.keep_records = True
     return engine
@@ -105,7 +111,13 @@ def test_points_foreseen_between_every_event_are_the_points_run_on_the_spot(
     assert counts["hit"] == len(alone.records)  # nothing moved between foresight and point
     assert counts["miss"] == 0
     assert sum(foreseeing.metrics.stage_timer(Stage.FORESIGHT).counts) > len(alone.records)
-    assert alone.summary()["emulator_foresight"] == {"hit": 0, "miss": 0, "error": 0}
+    assert foreseeing.foresight_steps_kept > 0  # book changes that moved no token
+    assert alone.summary()["emulator_foresight"] == {
+        "hit": 0,
+        "miss": 0,
+        "error": 0,
+        "steps_kept": 0,
+    }
 
 
 def test_a_book_that_moved_since_the_foresight_makes_the_point_a_miss(
@@ -216,3 +228,23 @@ def test_a_feature_copy_is_independent_and_mutations_are_counted():
     assert (features.changes, twin.changes) == (1, 3)
     assert features._mto_index is None and features._prev_market == 0.58
     assert twin._mto_index == 0 and twin._prev_market == 0.5
+
+
+@pytest.mark.parametrize(("budget_ns", "turns"), [(0, 3), (10**9, 1)])
+def test_a_turn_foresees_until_its_budget_is_spent_and_defers_the_rest(
+    tiny_models, budget_ns, turns
+):
+    deferred = _Deferred()
+    engine = _engine(tiny_models, "gru", 0.0, defer=deferred, foresight_turn_ns=budget_ns)
+    slots = [engine.follow(MarketInfo(f"1.{i}", f"e{i}", "A v B", None, ())) for i in range(3)]
+    for slot in slots:  # three matches moved in one pass (unpriced: each foresight is quick)
+        engine._want_foresight(slot)
+    assert len(deferred.queue) == 1  # one turn asked for, however many matches moved
+
+    ran = 0
+    while deferred.queue:
+        deferred.queue.pop(0)()
+        ran += 1
+
+    assert ran == turns
+    assert sum(engine.metrics.stage_timer(Stage.FORESIGHT).counts) == 3  # each match once
