@@ -47,6 +47,24 @@ def match_events(repo_root: Path) -> tuple[dict[str, Any], list[tuple[float, int
     return sample_events(repo_root / "data" / "sample" / MATCH)
 
 
+class IntentLog:
+    """An OrderSink that keeps each intent's decision id: two runs' strategy outputs compare."""
+
+    def __init__(self) -> None:
+        self.intents: list[str] = []
+
+    def submit(self, intent: Any, market: Any, decision_id: str, commission: float) -> None:
+        self.intents.append(decision_id)
+
+    def kill(self, reason: str) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def intent_log() -> type[IntentLog]:
+    return IntentLog
+
+
 Feed = Callable[..., None]
 
 

@@ -35,17 +35,6 @@ def transformer_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-class _Collecting:
-    def __init__(self) -> None:
-        self.intents: list[str] = []
-
-    def submit(self, intent: Any, market: Any, decision_id: str, commission: float) -> None:
-        self.intents.append(decision_id)
-
-    def kill(self, reason: str) -> None:
-        pass
-
-
 class _Deferred:
     """The engine's `defer`: work queued off the event path, run when the test says."""
 
@@ -60,11 +49,26 @@ class _Deferred:
             self.queue.pop(0)()
 
 
+@pytest.fixture
+def make_engine(intent_log: type[Any]) -> Callable[..., Engine]:
+    def make(
+        models: Path,
+        kind: str,
+        start: float,
+        defer: Callable[[Callable[[], None]], object] | None,
+        **options: Any,
+    ) -> Engine:
+        return _engine(models, kind, start, defer, intent_log(), **options)
+
+    return make
+
+
 def _engine(
     models: Path,
     kind: str,
     start: float,
     defer: Callable[[Callable[[], None]], object] | None,
+    orders: Any,
     **options: Any,
 ) -> Engine:
     engine = Engine(
@@ -72,7 +76,7 @@ def _engine(
         SimulatedClock(start),
         emulators=EmulatorSet.load(models, f"{kind}_full.onnx", f"{kind}_lite.onnx"),
         strategy=DivergenceStrategy(),
-        orders=_Collecting(),
+        orders=orders,
         defer=defer,
         **options,
     )
@@ -94,14 +98,14 @@ def _assert_same_run(engine: Engine, alone: Engine) -> None:
 
 @pytest.mark.parametrize("kind", ["gru", "transformer"])
 def test_points_foreseen_between_every_event_are_the_points_run_on_the_spot(
-    match_events, tiny_models, transformer_models, feed, kind
+    make_engine, match_events, tiny_models, transformer_models, feed, kind
 ):
     _meta, events = match_events
     models = _models(kind, tiny_models, transformer_models)
-    alone = _engine(models, kind, events[0][0], defer=None)
+    alone = make_engine(models, kind, events[0][0], defer=None)
     feed(alone, events)
     deferred = _Deferred()
-    foreseeing = _engine(models, kind, events[0][0], defer=deferred)
+    foreseeing = make_engine(models, kind, events[0][0], defer=deferred)
 
     feed(foreseeing, events, after=lambda *_event: deferred.run())
 
@@ -121,13 +125,13 @@ def test_points_foreseen_between_every_event_are_the_points_run_on_the_spot(
 
 
 def test_a_book_that_moved_since_the_foresight_makes_the_point_a_miss(
-    match_events, tiny_models, feed
+    make_engine, match_events, tiny_models, feed
 ):
     _meta, events = match_events
-    alone = _engine(tiny_models, "gru", events[0][0], defer=None)
+    alone = make_engine(tiny_models, "gru", events[0][0], defer=None)
     feed(alone, events)
     deferred = _Deferred()
-    foreseeing = _engine(tiny_models, "gru", events[0][0], defer=deferred)
+    foreseeing = make_engine(tiny_models, "gru", events[0][0], defer=deferred)
 
     markets = 0
 
@@ -169,14 +173,14 @@ def _mto_before_point(events: list[tuple[float, int, Any]], n: int) -> list[Any]
 
 
 def test_a_medical_time_out_since_the_foresight_makes_the_point_a_miss(
-    match_events, tiny_models, feed
+    make_engine, match_events, tiny_models, feed
 ):
     _meta, events = match_events
     with_mto = _mto_before_point(events, 41)
-    alone = _engine(tiny_models, "gru", events[0][0], defer=None)
+    alone = make_engine(tiny_models, "gru", events[0][0], defer=None)
     feed(alone, with_mto)
     deferred = _Deferred()
-    foreseeing = _engine(tiny_models, "gru", events[0][0], defer=deferred)
+    foreseeing = make_engine(tiny_models, "gru", events[0][0], defer=deferred)
 
     def after(_ts: float, _kind: int, payload: Any) -> None:
         if not isinstance(payload, (MtoStart, MtoEnd)):  # the point comes in the same loop pass
@@ -191,13 +195,13 @@ def test_a_medical_time_out_since_the_foresight_makes_the_point_a_miss(
 
 
 def test_a_foresight_that_raises_is_counted_and_the_point_runs_on_the_spot(
-    match_events, tiny_models, feed, monkeypatch
+    make_engine, match_events, tiny_models, feed, monkeypatch
 ):
     _meta, events = match_events
-    alone = _engine(tiny_models, "gru", events[0][0], defer=None)
+    alone = make_engine(tiny_models, "gru", events[0][0], defer=None)
     feed(alone, events)
     deferred = _Deferred()
-    foreseeing = _engine(tiny_models, "gru", events[0][0], defer=deferred)
+    foreseeing = make_engine(tiny_models, "gru", events[0][0], defer=deferred)
     speculate = foreseeing.emulators.speculate_full
     calls = 0
 
@@ -232,10 +236,10 @@ def test_a_feature_copy_is_independent_and_mutations_are_counted():
 
 @pytest.mark.parametrize(("budget_ns", "turns"), [(0, 3), (10**9, 1)])
 def test_a_turn_foresees_until_its_budget_is_spent_and_defers_the_rest(
-    tiny_models, budget_ns, turns
+    make_engine, tiny_models, budget_ns, turns
 ):
     deferred = _Deferred()
-    engine = _engine(tiny_models, "gru", 0.0, defer=deferred, foresight_turn_ns=budget_ns)
+    engine = make_engine(tiny_models, "gru", 0.0, defer=deferred, foresight_turn_ns=budget_ns)
     slots = [engine.follow(MarketInfo(f"1.{i}", f"e{i}", "A v B", None, ())) for i in range(3)]
     for slot in slots:  # three matches moved in one pass (unpriced: each foresight is quick)
         engine._want_foresight(slot)

@@ -4,6 +4,7 @@ decision unchanged, drop the shadow's intents and log lines, and stop for good o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,36 +30,35 @@ def script(repo_root: Path) -> RehearsalScript:
     return load_rehearsal_script(repo_root / "data" / "sample" / REHEARSED)
 
 
-class _Collecting:
-    def __init__(self) -> None:
-        self.intents: list[str] = []
+@pytest.fixture
+def make_engine(intent_log: type[Any]) -> Callable[..., Engine]:
+    def make(models: Path, start: float, emulators: EmulatorSet | None = None) -> Engine:
+        return _engine(models, start, intent_log(), emulators)
 
-    def submit(self, intent: Any, market: Any, decision_id: str, commission: float) -> None:
-        self.intents.append(decision_id)
-
-    def kill(self, reason: str) -> None:
-        pass
+    return make
 
 
-def _engine(models: Path, start: float, emulators: EmulatorSet | None = None) -> Engine:
+def _engine(
+    models: Path, start: float, orders: Any, emulators: EmulatorSet | None = None
+) -> Engine:
     engine = Engine(
         EngineParts(core=CoreConfig(), gate=PERMISSIVE),
         SimulatedClock(start),
         emulators=emulators or EmulatorSet.load(models, "gru_full.onnx", "gru_lite.onnx"),
         strategy=DivergenceStrategy(),
-        orders=_Collecting(),
+        orders=orders,
     )
     engine.keep_records = True
     return engine
 
 
 def test_rehearsing_between_every_event_changes_no_record_or_decision(
-    match_events, tiny_models, script, feed
+    make_engine, match_events, tiny_models, script, feed
 ):
     _meta, events = match_events
-    alone = _engine(tiny_models, events[0][0])
+    alone = make_engine(tiny_models, events[0][0])
     feed(alone, events)
-    rehearsed = _engine(tiny_models, events[0][0])
+    rehearsed = make_engine(tiny_models, events[0][0])
     rehearsal = new_rehearsal(rehearsed, script, DivergenceStrategy)
 
     # the shadow steps the same ONNX sessions between every two events
@@ -67,15 +67,15 @@ def test_rehearsing_between_every_event_changes_no_record_or_decision(
     assert len(alone.records) > 150
     assert rehearsed.records == alone.records
     assert rehearsed.decisions == alone.decisions
-    assert rehearsed.orders.intents == alone.orders.intents  # type: ignore[union-attr]
+    assert rehearsed.orders.intents == alone.orders.intents
     assert rehearsal.passes >= 2 and not rehearsal.broken
     assert rehearsal.intents_discarded > 0  # the shadow's strategy ran, and nothing was sent
 
 
 def test_plays_are_a_fresh_shadow_the_match_start_or_one_point_and_passes_start_over(
-    tiny_models, script
+    make_engine, tiny_models, script
 ):
-    engine = _engine(tiny_models, 0.0)
+    engine = make_engine(tiny_models, 0.0)
     built: list[Engine] = []
     rehearsal = new_rehearsal(engine, script, DivergenceStrategy)
     build = rehearsal._build
@@ -111,8 +111,10 @@ def test_plays_are_a_fresh_shadow_the_match_start_or_one_point_and_passes_start_
     )
 
 
-def test_only_the_rehearsals_own_timer_and_counter_reach_the_real_metrics(tiny_models, script):
-    engine = _engine(tiny_models, 0.0)
+def test_only_the_rehearsals_own_timer_and_counter_reach_the_real_metrics(
+    make_engine, tiny_models, script
+):
+    engine = make_engine(tiny_models, 0.0)
     rehearsal = new_rehearsal(engine, script, DivergenceStrategy)
 
     for _ in range(25):
@@ -125,7 +127,7 @@ def test_only_the_rehearsals_own_timer_and_counter_reach_the_real_metrics(tiny_m
     assert 'courtside_score_ticks_total{outcome="applied"}' not in text
     assert 'stage="model"} 0.0' in text  # no emulator step of the shadow is counted as ours
     assert engine.predictions == 0 and engine.markets == {}
-    assert engine.orders.intents == []  # type: ignore[union-attr]
+    assert engine.orders.intents == []
 
 
 def test_a_failure_stops_rehearsing_for_good_and_is_counted(tiny_models, script, capsys):
@@ -157,11 +159,13 @@ def test_a_failure_stops_rehearsing_for_good_and_is_counted(tiny_models, script,
     assert logged.count('"rehearsal_failed"') == 1 and "shadow could not start" in logged
 
 
-def test_the_shadows_log_lines_are_muted_and_the_daemons_are_not(tiny_models, script, capsys):
+def test_the_shadows_log_lines_are_muted_and_the_daemons_are_not(
+    make_engine, tiny_models, script, capsys
+):
     from engine.logs import configure_logging, get_logger
 
     configure_logging("INFO", json=True)
-    engine = _engine(tiny_models, 0.0)
+    engine = make_engine(tiny_models, 0.0)
     rehearsal = new_rehearsal(engine, script, DivergenceStrategy)
 
     for _ in range(5):
@@ -183,9 +187,11 @@ def test_a_script_must_start_a_match_and_play_points():
     assert RehearsalScript([RehearsalStep(start), RehearsalStep(point)]).points == 1
 
 
-def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_models, feed):
+def test_a_match_is_in_play_from_its_start_to_its_last_point(
+    make_engine, match_events, tiny_models, feed
+):
     _meta, events = match_events
-    engine = _engine(tiny_models, events[0][0])
+    engine = make_engine(tiny_models, events[0][0])
     start = next(i for i, e in enumerate(events) if isinstance(e[2], MatchStart))
     before = engine.has_match_in_play()
 
@@ -196,12 +202,14 @@ def test_a_match_is_in_play_from_its_start_to_its_last_point(match_events, tiny_
     assert (before, during, engine.has_match_in_play()) == (False, True, False)
 
 
-def test_a_discarded_engine_is_freed_without_the_cycle_collector(match_events, tiny_models, feed):
+def test_a_discarded_engine_is_freed_without_the_cycle_collector(
+    make_engine, match_events, tiny_models, feed
+):
     import gc
     import weakref
 
     _meta, events = match_events
-    engine = _engine(tiny_models, events[0][0])
+    engine = make_engine(tiny_models, events[0][0])
     feed(engine, events[:3000])  # a followed market, a match in play, points priced
     assert engine.predictions > 0 and engine.scores.get("2013-wimbledon-1401") is not None
     refs = (weakref.ref(engine), weakref.ref(engine.board))
