@@ -255,8 +255,7 @@ class Engine:
                 slot = self._follow_definition(slot, update.market_id, book.definition)
             if slot is not None:
                 slot.book_changes += 1
-                if slot.lookahead.outcomes and self._defer is not None:
-                    self._want_foresight(slot)
+                self._want_foresight(slot)
                 if slot.link.tradable and book.inplay:
                     self._on_book(slot, book, now)
             decided = time.perf_counter_ns()
@@ -350,8 +349,7 @@ class Engine:
             self._resync(slot, machine)
         elif isinstance(tick, MtoStart):
             slot.features.on_mto()
-            if slot.lookahead.outcomes and self._defer is not None:
-                self._want_foresight(slot)  # the next point's tokens count from the MTO
+            self._want_foresight(slot)  # the next point's tokens count from the MTO
         if isinstance(tick, Point):
             self._on_point(slot, machine, tick, now, start)
         else:
@@ -566,8 +564,7 @@ class Engine:
         timer.start()
         slot.lookahead.outcomes = speculate(score, pricing.tracker, pricing.slope)
         timer.stop()
-        if slot.lookahead.outcomes and self._defer is not None:
-            self._want_foresight(slot)
+        self._want_foresight(slot)
 
     def _book_summary(
         self,
@@ -619,11 +616,15 @@ class Engine:
     # ------------------------------------------------------------------ foresight
 
     def _want_foresight(self, slot: FollowedMarket) -> None:
-        """Foresee `slot`'s next point once the event path is clear (coalesced per loop pass)."""
+        """Foresee `slot`'s next point once the event path is clear (coalesced per loop pass);
+        nothing without `defer` or before the match's next point is priced."""
+        defer = self._defer
+        if defer is None or not slot.lookahead.outcomes:
+            return
         self._foresee_due[slot.market_id] = slot
-        if not self._foresee_scheduled and self._defer is not None:
+        if not self._foresee_scheduled:
             self._foresee_scheduled = True
-            self._defer(self.foresee_due)
+            defer(self.foresee_due)
 
     def foresee_due(self) -> None:
         """Foresee the next point of the matches whose book or score moved since they were last

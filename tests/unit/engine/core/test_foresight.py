@@ -14,9 +14,12 @@ import pytest
 from engine.clock import SimulatedClock
 from engine.core import CoreConfig, Engine, EngineParts
 from engine.core.emulators import EmulatorSet
+from engine.core.lookahead import price_point
 from engine.features.match import MatchFeatures
 from engine.gate import GateConfig
 from engine.metrics import Stage
+from engine.physics.rules import MatchRules
+from engine.physics.state import MatchState
 from engine.registry import MarketInfo
 from engine.score.ticks import MtoEnd, MtoStart, Point
 from strategies.divergence import DivergenceStrategy
@@ -241,7 +244,9 @@ def test_a_turn_foresees_until_its_budget_is_spent_and_defers_the_rest(
     deferred = _Deferred()
     engine = make_engine(tiny_models, "gru", 0.0, defer=deferred, foresight_turn_ns=budget_ns)
     slots = [engine.follow(MarketInfo(f"1.{i}", f"e{i}", "A v B", None, ())) for i in range(3)]
-    for slot in slots:  # three matches moved in one pass (unpriced: each foresight is quick)
+    next_point = price_point(0.65, 0.62, MatchRules(best_of=3), MatchState(), 1.0)
+    for slot in slots:  # three matches moved in one pass (no pre-match line: each is quick)
+        slot.lookahead.outcomes = (next_point,)
         engine._want_foresight(slot)
     assert len(deferred.queue) == 1  # one turn asked for, however many matches moved
 
